@@ -1,0 +1,7 @@
+"""A numpy reference for torch.nn.Conv2d. Pure numpy, float64; it never imports torch."""
+
+from .bounds import conv2d_magnitude
+from .forward import conv2d
+from .spec import PADDING_MODES, PADDING_STRINGS, resolve_padding
+
+__all__ = ["conv2d", "conv2d_magnitude", "resolve_padding", "PADDING_MODES", "PADDING_STRINGS"]

@@ -1,0 +1,37 @@
+"""Padding an (N, C, H, W) array by ((top, bottom), (left, right)) in torch's four modes.
+
+Non-zero modes gather through an index map per axis, written out from the definitions
+(reflect excludes the edge pixel, replicate repeats it, circular wraps once), so that the
+reference does not rest on np.pad's conventions; the tests cross-check against np.pad.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .spec import Pads
+
+
+def source_indices(size: int, before: int, after: int, padding_mode: str) -> np.ndarray:
+    """For each position of the padded axis, the input index it copies."""
+    positions = np.arange(-before, size + after)
+    if padding_mode == "reflect":
+        mirrored = np.where(positions < 0, -positions, positions)
+        return np.where(mirrored >= size, 2 * (size - 1) - mirrored, mirrored)
+    if padding_mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if padding_mode == "circular":
+        return positions % size
+    raise ValueError(f"no index map for padding_mode={padding_mode!r}")
+
+
+def pad_input(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
+    (top, bottom), (left, right) = pads
+    n, c, h, w = x.shape
+    if padding_mode == "zeros":
+        padded = np.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+        padded[:, :, top : top + h, left : left + w] = x
+        return padded
+    rows = source_indices(h, top, bottom, padding_mode)
+    cols = source_indices(w, left, right, padding_mode)
+    return x[:, :, rows[:, None], cols[None, :]]

@@ -1,0 +1,74 @@
+"""One comparison helper for every torch-versus-reference check, with one message format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import repro
+
+MAX_SNIPPET_LINES_SHOWN = 40
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What was compared: enough to explain a failure and to reproduce it elsewhere."""
+
+    api: str  # "nn.Conv2d" or "F.conv2d"
+    config: object  # strategies.Conv2dConfig
+    dtype: str
+    device: str
+    torch_version: str
+    threads: int
+    input: np.ndarray  # the values torch held, as float64
+    weight: np.ndarray
+    bias: np.ndarray | None
+    regime: str  # "exact" or the allowance formula
+
+
+def _format_index(index) -> str:
+    return "(" + ", ".join(str(int(i)) for i in index) + ")"
+
+
+def mismatch_report(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """None when every element is within its allowance, else (worst index, description)."""
+    difference = np.abs(got - expected)
+    bad = ~(difference <= allowed)  # NaN anywhere counts as a mismatch
+    if not bad.any():
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = np.where(bad, np.nan_to_num(difference / allowed, nan=np.inf, posinf=np.inf), -1.0)
+    worst = np.unravel_index(np.argmax(excess), got.shape)
+    relative = difference[worst] / abs(expected[worst]) if expected[worst] else np.inf
+    text = (
+        f"Mismatched elements: {bad.sum()} / {bad.size} ({bad.mean():.1%})\n"
+        f"Worst element at index {_format_index(worst)}: got {got[worst]!r}, expected {expected[worst]!r},"
+        f" |difference| {difference[worst]:.6g} (relative {relative:.3g}), allowed {allowed[worst]:.6g}"
+        f" ({excess[worst]:.3g}x the allowance)"
+    )
+    return worst, text
+
+
+def assert_conv_close(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray, comparison: Comparison, save_reproduction: bool = True) -> None:
+    """Raise an AssertionError that explains itself unless every element is within its allowance.
+
+    The message carries the assert_close-style counts, the worst element, the configuration and a
+    reproduction script, also saved under <report dir>/repro/ (unless save_reproduction is False).
+    """
+    __tracebackhide__ = True
+    c = comparison
+    headline = f"{c.api} {c.dtype} on {c.device} (torch {c.torch_version}, {c.threads} thread(s))"
+    if got.shape != expected.shape:
+        raise AssertionError(f"{headline}: output shape {got.shape}, reference shape {expected.shape}\nConfiguration: {c.config!r}")
+    report = mismatch_report(got, expected, allowed)
+    if report is None:
+        return
+    script = repro.snippet(c, expected, allowed)
+    path = repro.write(script) if save_reproduction else "<script below>"
+    shown = script if script.count("\n") <= MAX_SNIPPET_LINES_SHOWN and len(script) < 8000 else "(too long to show; see the file)\n"
+    raise AssertionError(
+        f"{headline} disagrees with the float64 reference.\n{report[1]}\n"
+        f"Allowance: {c.regime}\nConfiguration: {c.config!r}\n"
+        f"Reproduce in a fresh interpreter: python {path}\n{shown}"
+    )

@@ -1,0 +1,209 @@
+"""Hypothesis strategies: valid Conv2d configurations by construction, and shrinkable values.
+
+Configurations are drawn in dependency order (groups, channels as multiples of groups,
+kernel and dilation, padding, the stride padding allows, then input sizes the padding mode
+allows), so nothing is filtered. Values come from a recipe (family, seed, power-of-two
+scale) that shrinks towards the blog's case: all ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import event
+from hypothesis import strategies as st
+
+import reference
+
+PADDING_MODES = reference.PADDING_MODES
+VALUE_FAMILIES = ("ones", "small_int", "small_nonneg_int", "same_sign", "normal", "with_zeros", "mixed_magnitude")
+INTEGER_FAMILIES = ("ones", "small_int", "small_nonneg_int")
+
+
+@dataclass(frozen=True)
+class Conv2dConfig:
+    """One nn.Conv2d and the input it is called on; its repr is the whole configuration."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: int | tuple[int, int]
+    stride: int | tuple[int, int]
+    padding: int | tuple[int, int] | str
+    dilation: int | tuple[int, int]
+    groups: int
+    bias: bool
+    padding_mode: str
+    batch: int | None  # None: unbatched (C, H, W) input
+    height: int
+    width: int
+
+    def layer_kwargs(self) -> dict:
+        names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode")
+        return {name: getattr(self, name) for name in names}
+
+    def conv_kwargs(self) -> dict:
+        """The keyword arguments reference.conv2d shares with nn.Conv2d."""
+        names = ("stride", "padding", "dilation", "groups", "padding_mode")
+        return {name: getattr(self, name) for name in names}
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        spatial = (self.in_channels, self.height, self.width)
+        return spatial if self.batch is None else (self.batch, *spatial)
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        kh, kw = reference.spec.as_pair(self.kernel_size, "kernel_size")
+        return (self.out_channels, self.in_channels // self.groups, kh, kw)
+
+
+def _int_or_pair(pair: tuple[int, int], as_int: bool):
+    return pair[0] if as_int and pair[0] == pair[1] else pair
+
+
+@st.composite
+def pairs(draw, low: int, high: int):
+    """A pair of ints, written as an int when equal and the draw says so."""
+    pair = (draw(st.integers(low, high)), draw(st.integers(low, high)))
+    return _int_or_pair(pair, draw(st.booleans()))
+
+
+@st.composite
+def input_side(draw, kernel: int, dilation: int, before: int, after: int, padding_mode: str, extra: int) -> int:
+    """An input height or width that the kernel, the pads and the padding mode all allow."""
+    smallest = max(1, dilation * (kernel - 1) + 1 - before - after)
+    if padding_mode == "reflect":
+        smallest = max(smallest, before + 1, after + 1)
+    elif padding_mode == "circular":
+        smallest = max(smallest, before, after)
+    return draw(st.integers(smallest, smallest + extra))
+
+
+@st.composite
+def conv2d_configs(draw, max_groups=4, max_per_group=4, max_kernel=5, max_dilation=3, max_stride=4, max_pad=3, max_extra=8, max_batch=3):
+    groups = draw(st.integers(1, max_groups))
+    in_per_group = draw(st.integers(1, max_per_group))
+    out_per_group = draw(st.integers(1, max_per_group))
+    kernel_size = draw(pairs(1, max_kernel))
+    dilation = draw(pairs(1, max_dilation))
+    padding_mode = draw(st.sampled_from(PADDING_MODES))
+    padding_kind = draw(st.sampled_from(("int", "valid", "same", "pair")))
+    if padding_kind in ("valid", "same"):
+        padding = padding_kind
+    elif padding_kind == "int":
+        padding = draw(st.integers(0, max_pad))
+    else:
+        padding = (draw(st.integers(0, max_pad)), draw(st.integers(0, max_pad)))
+    stride = 1 if padding == "same" else draw(pairs(1, max_stride))
+    kh, kw = reference.spec.as_pair(kernel_size, "kernel_size")
+    dh, dw = reference.spec.as_pair(dilation, "dilation")
+    pads = reference.resolve_padding(padding, (kh, kw), (dh, dw), reference.spec.as_pair(stride, "stride"))
+    height = draw(input_side(kh, dh, *pads[0], padding_mode, max_extra))
+    width = draw(input_side(kw, dw, *pads[1], padding_mode, max_extra))
+    config = Conv2dConfig(
+        in_channels=groups * in_per_group,
+        out_channels=groups * out_per_group,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=draw(st.booleans()),
+        padding_mode=padding_mode,
+        batch=draw(st.none() | st.integers(1, max_batch)),
+        height=height,
+        width=width,
+    )
+    record_regions(config, pads)
+    return config
+
+
+def record_regions(config: Conv2dConfig, pads) -> None:
+    """event() the corners of the space this example reaches, for --hypothesis-show-statistics."""
+    kh, kw = config.weight_shape[2:]
+    stride = reference.spec.as_pair(config.stride, "stride")
+    dilation = reference.spec.as_pair(config.dilation, "dilation")
+    padded = (config.height + sum(pads[0]), config.width + sum(pads[1]))
+    extent = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    out = [(p - e) // s + 1 for p, e, s in zip(padded, extent, stride)]
+    per_group = config.in_channels // config.groups
+    event(f"padding={config.padding if isinstance(config.padding, str) else type(config.padding).__name__}")
+    event(f"padding_mode={config.padding_mode}")
+    event("groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"))
+    event("unbatched" if config.batch is None else "batched")
+    if max(stride) > 1:
+        event("strided")
+    if max(dilation) > 1:
+        event("dilated")
+    if stride[0] > kh or stride[1] > kw:
+        event("stride larger than kernel")
+    if extent[0] == padded[0] or extent[1] == padded[1]:
+        event("kernel spans the padded input")
+    if 1 in out:
+        event("an output side of 1")
+    if kh != kw or config.height != config.width:
+        event("non-square")
+
+
+@dataclass(frozen=True)
+class ValueRecipe:
+    """How to fill one tensor: a family of values, a seed, and a power-of-two scale."""
+
+    family: str
+    seed: int
+    scale_exponent: int
+
+    def make(self, shape, exponent_step: int = 1) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        values = family_values(self.family, shape, rng)
+        return np.ldexp(values, self.scale_exponent * exponent_step)
+
+    @property
+    def integer_valued(self) -> bool:
+        return self.family in INTEGER_FAMILIES and self.scale_exponent >= 0
+
+
+def family_values(family: str, shape, rng: np.random.Generator) -> np.ndarray:
+    if family == "ones":
+        return np.ones(shape)
+    if family == "small_int":
+        return rng.integers(-4, 5, size=shape).astype(np.float64)
+    if family == "small_nonneg_int":
+        return rng.integers(0, 5, size=shape).astype(np.float64)
+    if family == "same_sign":
+        return np.abs(rng.standard_normal(shape))
+    if family == "normal":
+        return rng.standard_normal(shape)
+    if family == "with_zeros":
+        return rng.standard_normal(shape) * (rng.random(shape) < 0.5)
+    if family == "mixed_magnitude":
+        return np.ldexp(rng.standard_normal(shape), rng.integers(-8, 9, size=shape))
+    raise ValueError(f"unknown value family {family!r}")
+
+
+def value_recipes(families=VALUE_FAMILIES, exponents=st.integers(-8, 8)):
+    return st.builds(ValueRecipe, family=st.sampled_from(families), seed=st.integers(0, 2**32 - 1), scale_exponent=exponents)
+
+
+@dataclass(frozen=True)
+class Conv2dCase:
+    config: Conv2dConfig
+    input: ValueRecipe
+    weight: ValueRecipe
+    bias: ValueRecipe
+
+
+@st.composite
+def conv2d_cases(draw, configs=None, families=VALUE_FAMILIES):
+    """A configuration and a value recipe for each of input, weight and bias. Half the time
+    all three are small integers, the data of the exact (bit-for-bit) regime."""
+    config = draw(configs if configs is not None else conv2d_configs())
+    integer_families = tuple(f for f in families if f in INTEGER_FAMILIES)
+    if integer_families and draw(st.booleans()):
+        recipes = [draw(value_recipes(integer_families, st.integers(0, 2))) for _ in range(3)]
+    else:
+        recipes = [draw(value_recipes(families)) for _ in range(3)]
+    for name, recipe in zip(("input", "weight", "bias"), recipes):
+        event(f"{name} values={recipe.family}")
+    return Conv2dCase(config, *recipes)
