@@ -19,6 +19,7 @@ class Comparison:
     config: object  # strategies.Conv2dConfig
     dtype: str
     device: str
+    backend: str  # the kernel torch selected, e.g. Mkldnn, Slow2d
     torch_version: str
     threads: int
     input: np.ndarray  # the values torch held, as float64
@@ -58,7 +59,7 @@ def assert_conv_close(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray
     """
     __tracebackhide__ = True
     c = comparison
-    headline = f"{c.api} {c.dtype} on {c.device} (torch {c.torch_version}, {c.threads} thread(s))"
+    headline = f"{c.api} {c.dtype} on {c.device}, backend {c.backend} (torch {c.torch_version}, {c.threads} thread(s))"
     if got.shape != expected.shape:
         raise AssertionError(f"{headline}: output shape {got.shape}, reference shape {expected.shape}\nConfiguration: {c.config!r}")
     report = mismatch_report(got, expected, allowed)

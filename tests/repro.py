@@ -34,8 +34,6 @@ def call_lines(api: str, config, dtype: str) -> list[str]:
             f"    if b is not None: layer.bias.copy_(torch.from_numpy(b).to({torch_dtype}))",
             f"got = layer(torch.from_numpy(x).to({torch_dtype}))",
         ]
-    import reference
-
     kwargs = config.conv_kwargs()
     mode = kwargs.pop("padding_mode")
     lines = [
@@ -43,11 +41,7 @@ def call_lines(api: str, config, dtype: str) -> list[str]:
         f"bt = None if b is None else torch.from_numpy(b).to({torch_dtype})",
     ]
     if mode != "zeros":
-        kh, kw = config.weight_shape[2:]
-        (top, bottom), (left, right) = reference.resolve_padding(
-            kwargs["padding"], (kh, kw), reference.spec.as_pair(kwargs["dilation"], "d"), reference.spec.as_pair(kwargs["stride"], "s")
-        )
-        lines.append(f"xt = torch.nn.functional.pad(xt, ({left}, {right}, {top}, {bottom}), mode={mode!r})")
+        lines.append(f"xt = torch.nn.functional.pad(xt, {config.torch_pad}, mode={mode!r})")
         kwargs["padding"] = 0
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     lines.append(f"got = torch.nn.functional.conv2d(xt, wt, bt, {args})")
@@ -57,7 +51,7 @@ def call_lines(api: str, config, dtype: str) -> list[str]:
 def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     c = comparison
     lines = [
-        f"# {c.api} {c.dtype} on {c.device} vs the float64 numpy reference of the suite.",
+        f"# {c.api} {c.dtype} on {c.device} (backend {c.backend}) vs the float64 numpy reference of the suite.",
         f"# Seen on torch {c.torch_version}, {c.threads} thread(s). Exits 1 while they disagree.",
         "import sys",
         "import numpy as np",

@@ -54,8 +54,30 @@ class Conv2dConfig:
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
-        kh, kw = reference.spec.as_pair(self.kernel_size, "kernel_size")
-        return (self.out_channels, self.in_channels // self.groups, kh, kw)
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel_pair)
+
+    @property
+    def kernel_pair(self) -> tuple[int, int]:
+        return reference.spec.as_pair(self.kernel_size, "kernel_size")
+
+    @property
+    def stride_pair(self) -> tuple[int, int]:
+        return reference.spec.as_pair(self.stride, "stride")
+
+    @property
+    def dilation_pair(self) -> tuple[int, int]:
+        return reference.spec.as_pair(self.dilation, "dilation")
+
+    @property
+    def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((top, bottom), (left, right)), as the padding mode applies them."""
+        return reference.resolve_padding(self.padding, self.kernel_pair, self.dilation_pair, self.stride_pair)
+
+    @property
+    def torch_pad(self) -> tuple[int, int, int, int]:
+        """The pads in F.pad's order: (left, right, top, bottom)."""
+        (top, bottom), (left, right) = self.pads
+        return (left, right, top, bottom)
 
 
 def _int_or_pair(pair: tuple[int, int], as_int: bool):
@@ -115,15 +137,13 @@ def conv2d_configs(draw, max_groups=4, max_per_group=4, max_kernel=5, max_dilati
         height=height,
         width=width,
     )
-    record_regions(config, pads)
+    record_regions(config)
     return config
 
 
-def record_regions(config: Conv2dConfig, pads) -> None:
+def record_regions(config: Conv2dConfig) -> None:
     """event() the corners of the space this example reaches, for --hypothesis-show-statistics."""
-    kh, kw = config.weight_shape[2:]
-    stride = reference.spec.as_pair(config.stride, "stride")
-    dilation = reference.spec.as_pair(config.dilation, "dilation")
+    (kh, kw), stride, dilation, pads = config.kernel_pair, config.stride_pair, config.dilation_pair, config.pads
     padded = (config.height + sum(pads[0]), config.width + sum(pads[1]))
     extent = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     out = [(p - e) // s + 1 for p, e, s in zip(padded, extent, stride)]

@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 
 from . import knobs
-from .differential import TORCH_DTYPES, case_arrays, check_against_reference, functional_conv2d, make_layer
+from .differential import TORCH_DTYPES, case_arrays, check_call, functional_conv2d, make_layer
 from .strategies import conv2d_cases
 
 dtypes = pytest.mark.parametrize("dtype", knobs.current.dtypes)
@@ -18,8 +18,7 @@ def test_module_matches_reference(dtype, case):
     layer = make_layer(case.config, dtype, w, b)
     inputs = torch.from_numpy(x).to(TORCH_DTYPES[dtype])
     with torch.no_grad():
-        got = layer(inputs)
-    check_against_reference("nn.Conv2d", got, inputs, layer.weight, layer.bias, case.config)
+        check_call("nn.Conv2d", case.config, lambda: layer(inputs), inputs, layer.weight, layer.bias)
 
 
 @dtypes
@@ -27,5 +26,4 @@ def test_module_matches_reference(dtype, case):
 def test_functional_matches_reference(dtype, case):
     x, w, b = case_arrays(case, dtype)
     as_dtype = [None if a is None else torch.from_numpy(a).to(TORCH_DTYPES[dtype]) for a in (x, w, b)]
-    got = functional_conv2d(case.config, *as_dtype)
-    check_against_reference("F.conv2d", got, *as_dtype, case.config)
+    check_call("F.conv2d", case.config, lambda: functional_conv2d(case.config, *as_dtype), *as_dtype)

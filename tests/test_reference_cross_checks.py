@@ -29,8 +29,8 @@ def assert_agree(ours, theirs, x, w, b, config):
     assert np.all(np.abs(ours - theirs) <= 1e-12 * bound), np.max(np.abs(ours - theirs) - 1e-12 * bound)
 
 
-def dilated(kernel: np.ndarray, dilation) -> np.ndarray:
-    dh, dw = reference.spec.as_pair(dilation, "dilation")
+def dilated(kernel: np.ndarray, dilation: tuple[int, int]) -> np.ndarray:
+    dh, dw = dilation
     spread = np.zeros(((kernel.shape[0] - 1) * dh + 1, (kernel.shape[1] - 1) * dw + 1))
     spread[::dh, ::dw] = kernel
     return spread
@@ -38,15 +38,14 @@ def dilated(kernel: np.ndarray, dilation) -> np.ndarray:
 
 def conv2d_by_scipy(x, w, b, config) -> np.ndarray:
     batched = x if x.ndim == 4 else x[None]
-    sh, sw = reference.spec.as_pair(config.stride, "stride")
-    pads = reference.resolve_padding(config.padding, w.shape[2:], reference.spec.as_pair(config.dilation, "d"), (sh, sw))
+    (sh, sw), pads = config.stride_pair, config.pads
     per_group, outs_per_group = w.shape[1], w.shape[0] // config.groups
     planes = []
     for n in range(batched.shape[0]):
         for o in range(w.shape[0]):
             first = (o // outs_per_group) * per_group
             total = sum(
-                correlate2d(np.pad(batched[n, first + c], pads, mode=NP_PAD_MODE[config.padding_mode]), dilated(w[o, c], config.dilation), mode="valid")
+                correlate2d(np.pad(batched[n, first + c], pads, mode=NP_PAD_MODE[config.padding_mode]), dilated(w[o, c], config.dilation_pair), mode="valid")
                 for c in range(per_group)
             )
             planes.append(total[::sh, ::sw] + (0.0 if b is None else b[o]))

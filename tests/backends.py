@@ -1,0 +1,31 @@
+"""Which CPU kernel torch routes a convolution to (oneDNN, Slow2d, SlowDilated2d, ...)."""
+
+from __future__ import annotations
+
+import torch
+
+from .strategies import Conv2dConfig
+
+
+def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) -> str:
+    """The backend name torch selects for this call, or 'unknown' where torch cannot say.
+
+    nn.Conv2d pads first for non-zero modes, and for an asymmetric 'same' torch pads the extra
+    row/column itself: the selection is asked about the convolution that really runs.
+    """
+    select = getattr(torch._C, "_select_conv_backend", None)
+    if select is None:
+        return "unknown"
+    (top, bottom), (left, right) = config.pads
+    shape = list(x.shape if x.dim() == 4 else (1, *x.shape))
+    if config.padding_mode == "zeros":
+        shape[2] += bottom - top
+        shape[3] += right - left
+        padding = [top, left]
+    else:
+        shape[2] += top + bottom
+        shape[3] += left + right
+        padding = [0, 0]
+    stand_in = torch.empty(shape, dtype=x.dtype, device=x.device)
+    backend = select(stand_in, weight, None, list(config.stride_pair), padding, list(config.dilation_pair), False, [0, 0], config.groups)
+    return str(backend).rsplit(".", 1)[-1]

@@ -1,0 +1,117 @@
+"""Confirmed torch defects, each listed once: what, where, which versions, and the upstream link.
+
+A generated example inside a defect's region is still run (unless the defect crashes the
+process) and a disagreement there is recorded, not failed. tests/test_known_defects.py runs
+each reproducer (tests/defects/<name>.py) as a strict xfail on the affected torch versions and
+CPUs, so a torch that fixes the defect shows up as an unexpected pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .strategies import Conv2dConfig
+
+DEFECTS_DIR = Path(__file__).parent / "defects"
+
+
+@cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo); empty where that cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    lines = [line for line in text.splitlines() if line.startswith("flags")]
+    return frozenset(lines[0].split(":", 1)[1].split()) if lines else frozenset()
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Per axis (height, width): input size, pads before/after, kernel, stride, dilation, output size."""
+
+    size: tuple[int, int]
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+
+    @property
+    def out(self) -> tuple[int, ...]:
+        return tuple(
+            (n + sum(p) - d * (k - 1) - 1) // s + 1 for n, p, k, s, d in zip(self.size, self.pads, self.kernel, self.stride, self.dilation)
+        )
+
+    def only_padding(self, axis: int) -> bool:
+        """Every output position along the axis reads padding alone, no input pixel."""
+        n, (before, _), k, s, d = self.size[axis], self.pads[axis], self.kernel[axis], self.stride[axis], self.dilation[axis]
+        return all(not (before <= o * s + j * d < before + n) for o in range(self.out[axis]) for j in range(k))
+
+
+def geometry(config: Conv2dConfig) -> Geometry:
+    """The zero-padded convolution torch hands its kernel (non-zero modes are padded beforehand)."""
+    pads, size = config.pads, (config.height, config.width)
+    if config.padding_mode != "zeros":
+        size, pads = (size[0] + sum(pads[0]), size[1] + sum(pads[1])), ((0, 0), (0, 0))
+    return Geometry(size, pads, config.kernel_pair, config.stride_pair, config.dilation_pair)
+
+
+@dataclass(frozen=True)
+class KnownDefect:
+    name: str  # also the reproducer's file name under tests/defects/
+    summary: str
+    link: str
+    first_seen: str  # the oldest torch version on which it was confirmed
+    fixed_in: str | None  # the first torch version without it, once known
+    crashes: bool
+    on_this_cpu: Callable[[], bool]
+    applies: Callable[[Conv2dConfig, str, str], bool]  # (config, dtype, backend)
+
+    def affects_this_torch(self) -> bool:
+        version = torch.torch_version.TorchVersion(torch.__version__.split("+")[0])
+        return version >= self.first_seen and (self.fixed_in is None or version < self.fixed_in) and self.on_this_cpu()
+
+    @property
+    def reproducer(self) -> Path:
+        return DEFECTS_DIR / f"{self.name}.py"
+
+
+KNOWN_DEFECTS = (
+    KnownDefect(
+        name="onednn_bf16_amx_out_w_1_strided",
+        summary="bfloat16 conv on oneDNN's AMX kernel (brg_conv_fwd:avx10_1_512_amx) reads the wrong input rows"
+        " when the output width is 1 and stride_w > 1: wrong values, NaN or stale memory",
+        link="https://github.com/pytorch/pytorch/issues/169688 (same kernel, strided bf16 convs wrong; this shape not yet filed)",
+        first_seen="2.13.0",
+        fixed_in=None,
+        crashes=False,
+        on_this_cpu=lambda: "amx_bf16" in cpu_flags(),
+        applies=lambda config, dtype, backend: dtype == "bfloat16" and backend == "Mkldnn"
+        and geometry(config).out[1] == 1 and geometry(config).stride[1] > 1,
+    ),
+    KnownDefect(
+        name="onednn_brgconv_all_padding_crash",
+        summary="float16/bfloat16 conv on oneDNN's brgemm kernel segfaults when every output row or column"
+        " is computed from zero padding alone (oneDNN v3.12, bundled with torch 2.13)",
+        link="https://github.com/uxlfoundation/oneDNN/issues/5942 (fixed by oneDNN PR 5944, after v3.12)",
+        first_seen="2.13.0",
+        fixed_in=None,
+        crashes=True,
+        on_this_cpu=lambda: bool({"amx_bf16", "avx512_fp16"} & cpu_flags()),
+        applies=lambda config, dtype, backend: dtype in ("float16", "bfloat16") and backend == "Mkldnn"
+        and (geometry(config).only_padding(0) or geometry(config).only_padding(1)),
+    ),
+)
+
+
+def affecting(config: Conv2dConfig, dtype: str, backend: str) -> KnownDefect | None:
+    """The known defect this example falls under on this torch and CPU, if any."""
+    for defect in KNOWN_DEFECTS:
+        if defect.affects_this_torch() and defect.applies(config, dtype, backend):
+            return defect
+    return None
