@@ -21,7 +21,7 @@ class Comparison:
     device: str
     backend: str  # the kernel torch selected, e.g. Mkldnn, Slow2d
     torch_version: str
-    threads: int
+    execution: object  # execution.Execution: threads, kernel flags, layouts
     input: np.ndarray  # the values torch held, as float64
     weight: np.ndarray
     bias: np.ndarray | None
@@ -33,19 +33,26 @@ def _format_index(index) -> str:
 
 
 def mismatch_report(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, str] | None:
-    """None when every element is within its allowance, else (worst index, description)."""
-    difference = np.abs(got - expected)
-    bad = ~(difference <= allowed)  # NaN anywhere counts as a mismatch
+    """None when every element is within its allowance, else (worst index, description).
+
+    Where the expected value is NaN or infinite, torch must give exactly that (NaN where NaN,
+    the same infinity); elsewhere a finite result within the allowance.
+    """
+    finite = np.isfinite(expected)
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(got - expected)
+        same_special = (got == expected) | (np.isnan(got) & np.isnan(expected))
+        bad = ~np.where(finite, difference <= allowed, same_special)
     if not bad.any():
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         excess = np.where(bad, np.nan_to_num(difference / allowed, nan=np.inf, posinf=np.inf), -1.0)
+        relative = difference / np.abs(expected)
     worst = np.unravel_index(np.argmax(excess), got.shape)
-    relative = difference[worst] / abs(expected[worst]) if expected[worst] else np.inf
     text = (
         f"Mismatched elements: {bad.sum()} / {bad.size} ({bad.mean():.1%})\n"
         f"Worst element at index {_format_index(worst)}: got {got[worst]!r}, expected {expected[worst]!r},"
-        f" |difference| {difference[worst]:.6g} (relative {relative:.3g}), allowed {allowed[worst]:.6g}"
+        f" |difference| {difference[worst]:.6g} (relative {relative[worst]:.3g}), allowed {allowed[worst]:.6g}"
         f" ({excess[worst]:.3g}x the allowance)"
     )
     return worst, text
@@ -59,7 +66,7 @@ def assert_conv_close(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray
     """
     __tracebackhide__ = True
     c = comparison
-    headline = f"{c.api} {c.dtype} on {c.device}, backend {c.backend} (torch {c.torch_version}, {c.threads} thread(s))"
+    headline = f"{c.api} {c.dtype} on {c.device}, backend {c.backend} (torch {c.torch_version}, {c.execution})"
     if got.shape != expected.shape:
         raise AssertionError(f"{headline}: output shape {got.shape}, reference shape {expected.shape}\nConfiguration: {c.config!r}")
     report = mismatch_report(got, expected, allowed)

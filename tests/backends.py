@@ -27,5 +27,7 @@ def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) ->
         shape[3] += left + right
         padding = [0, 0]
     stand_in = torch.empty(shape, dtype=x.dtype, device=x.device)
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        stand_in = stand_in.contiguous(memory_format=torch.channels_last)
     backend = select(stand_in, weight, None, list(config.stride_pair), padding, list(config.dilation_pair), False, [0, 0], config.groups)
     return str(backend).rsplit(".", 1)[-1]

@@ -10,7 +10,7 @@ from hypothesis import currently_in_test_context, event, target
 
 import reference
 
-from . import knobs, known_defects, observations, tolerance
+from . import execution, known_defects, observations, tolerance
 from .assertions import Comparison, assert_conv_close, mismatch_report
 from .backends import conv_backend
 from .strategies import Conv2dCase, Conv2dConfig
@@ -36,7 +36,7 @@ def case_arrays(case: Conv2dCase, dtype: str):
     x = within(case.input.make(config.input_shape, step), ceiling)
     w = within(case.weight.make(config.weight_shape, step), ceiling)
     b = within(case.bias.make((config.out_channels,), step), ceiling) if config.bias else None
-    excess = float(reference.conv2d_magnitude(x, w, b, **config.conv_kwargs()).max()) / ceiling
+    excess = float(reference.conv2d_magnitude(x, w, b, **config.conv_kwargs()).max(initial=0.0)) / ceiling
     if excess > 1:
         halvings = math.ceil(math.log2(excess) / 2)
         x, w = np.ldexp(x, -halvings), np.ldexp(w, -halvings)
@@ -83,22 +83,26 @@ def check_against_reference(
     xs, ws, bs = as_numpy(x), as_numpy(weight), as_numpy(bias)
     expected = reference.conv2d(xs, ws, bs, **config.conv_kwargs())
     bound = reference.conv2d_magnitude(xs, ws, bs, **config.conv_kwargs())
-    exact = tolerance.exact_regime((xs, ws, bs), bound, dtype)
+    backend = conv_backend(config, x, weight)
+    if backend in tolerance.TRANSFORM_BACKEND_EPS:
+        bound = tolerance.transform_bound(xs, ws, bs, config.groups, expected.shape)
+    exact = tolerance.exact_regime((xs, ws, bs), bound, dtype, backend)
     reduction_length = int(np.prod(ws.shape[1:]))
-    allowed = tolerance.allowance(bound, dtype, exact, reduction_length)
+    allowed = tolerance.allowance(bound, dtype, exact, reduction_length, backend)
+    expected, allowed = tolerance.with_overflow(expected, allowed, dtype)
     got_values = as_numpy(got)
     comparison = Comparison(
         api=api,
         config=config,
         dtype=dtype,
         device=str(got.device),
-        backend=conv_backend(config, x, weight),
+        backend=backend,
         torch_version=torch.__version__,
-        threads=knobs.current.threads,
+        execution=execution.current or execution.default_execution(),
         input=xs,
         weight=ws,
         bias=bs,
-        regime="exact (integer data, every partial sum representable): 0" if exact else tolerance.describe(dtype, reduction_length),
+        regime="exact (integer data, every partial sum representable): 0" if exact else tolerance.describe(dtype, reduction_length, backend),
     )
     if tolerated is not None and mismatch_report(got_values, expected, allowed) is not None:
         event(f"known defect, wrong as listed: {tolerated.name}")
@@ -114,19 +118,22 @@ def record_error(api, dtype, regime, backend, got, expected, bound, allowed) -> 
     in_eps = float(np.max(error / (tolerance.EPS[dtype] * bound + tolerance.FLOOR[dtype]), initial=0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         of_allowance = float(np.max(np.where(error > 0, error / allowed, 0.0), initial=0.0))
-    observations.observe(api, dtype, regime, in_eps, of_allowance)
+    observations.observe(api, dtype, backend, regime, in_eps, of_allowance)
     if currently_in_test_context():
         event(f"regime={regime}")
         event(f"backend={backend} ({dtype})")
         if regime == "bounded" and math.isfinite(in_eps):
-            target(in_eps, label=f"error in eps*bound units ({api}, {dtype})")
+            target(in_eps, label=f"error in eps*bound units ({api}, {dtype}, {backend})")
 
 
-def check_call(api: str, config: Conv2dConfig, call, x: torch.Tensor, weight: torch.Tensor, bias) -> None:
-    """Run call() (the torch computation under test) and check it, minding the known defects."""
+def check_call(api: str, config: Conv2dConfig, call, x: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor | None:
+    """Run call() (the torch computation under test) and check it, minding the known defects.
+    Returns torch's output, or None where a known defect says the call would crash."""
     __tracebackhide__ = True
     defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), conv_backend(config, x, weight))
     if defect is not None and defect.crashes:
         event(f"known defect, not run (crashes torch): {defect.name}")
-        return
-    check_against_reference(api, call(), x, weight, bias, config, tolerated=defect)
+        return None
+    got = call()
+    check_against_reference(api, got, x, weight, bias, config, tolerated=defect)
+    return got

@@ -1,8 +1,8 @@
 """A one-file reproduction of a failed comparison: torch and numpy only, values embedded.
 
-The script rebuilds the same layer (or functional call), feeds it the exact values torch
-held, and compares with the reference's expected output and allowance. It exits 1 while
-the disagreement exists and 0 once it is fixed.
+The script rebuilds the same layer (or functional call) under the same threads, kernel flags
+and memory layouts, feeds it the exact values torch held, and compares with the reference's
+expected output and allowance. It exits 1 while the disagreement exists and 0 once it is fixed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import knobs
+from .execution import layout_lines
 
 
 def array_literal(array: np.ndarray | None) -> str:
@@ -23,22 +24,28 @@ def array_literal(array: np.ndarray | None) -> str:
     return f"np.array([{flat}], dtype=np.float64).reshape({array.shape})"
 
 
-def call_lines(api: str, config, dtype: str) -> list[str]:
+def call_lines(api: str, config, dtype: str, execution) -> list[str]:
     """The torch call under test, as source lines that define `got`."""
     torch_dtype = f"torch.{dtype}"
+    as_tensor = f"torch.from_numpy({{}}).to({torch_dtype})"
     if api == "nn.Conv2d":
         return [
             f"layer = torch.nn.Conv2d(**{config.layer_kwargs()!r}, dtype={torch_dtype})",
             "with torch.no_grad():",
-            f"    layer.weight.copy_(torch.from_numpy(w).to({torch_dtype}))",
-            f"    if b is not None: layer.bias.copy_(torch.from_numpy(b).to({torch_dtype}))",
-            f"got = layer(torch.from_numpy(x).to({torch_dtype}))",
+            f"    layer.weight.copy_({as_tensor.format('w')})",
+            f"    if b is not None: layer.bias.copy_({as_tensor.format('b')})",
+            *[line.replace("wt", "layer.weight.data") for line in layout_lines("wt", execution.weight_layout)],
+            f"xt = {as_tensor.format('x')}",
+            *layout_lines("xt", execution.input_layout),
+            "got = layer(xt)",
         ]
     kwargs = config.conv_kwargs()
     mode = kwargs.pop("padding_mode")
     lines = [
-        f"xt, wt = torch.from_numpy(x).to({torch_dtype}), torch.from_numpy(w).to({torch_dtype})",
-        f"bt = None if b is None else torch.from_numpy(b).to({torch_dtype})",
+        f"xt, wt = {as_tensor.format('x')}, {as_tensor.format('w')}",
+        f"bt = None if b is None else {as_tensor.format('b')}",
+        *layout_lines("xt", execution.input_layout),
+        *layout_lines("wt", execution.weight_layout),
     ]
     if mode != "zeros":
         lines.append(f"xt = torch.nn.functional.pad(xt, {config.torch_pad}, mode={mode!r})")
@@ -52,20 +59,23 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     c = comparison
     lines = [
         f"# {c.api} {c.dtype} on {c.device} (backend {c.backend}) vs the float64 numpy reference of the suite.",
-        f"# Seen on torch {c.torch_version}, {c.threads} thread(s). Exits 1 while they disagree.",
+        f"# Seen on torch {c.torch_version}. Exits 1 while they disagree.",
         "import sys",
         "import numpy as np",
         "import torch",
-        f"torch.set_num_threads({c.threads})",
+        *c.execution.setup_lines(),
         f"x = {array_literal(c.input)}",
         f"w = {array_literal(c.weight)}",
         f"b = {array_literal(c.bias)}",
-        *call_lines(c.api, c.config, c.dtype),
+        *call_lines(c.api, c.config, c.dtype, c.execution),
         "got = got.detach().to(torch.float64).numpy()",
         f"expected = {array_literal(expected)}",
         f"allowed = {array_literal(allowed)}",
-        "bad = ~(np.abs(got - expected) <= allowed)",
-        "worst = np.unravel_index(np.argmax(np.where(bad, np.abs(got - expected), -1.0)), got.shape)",
+        "finite = np.isfinite(expected)",
+        "with np.errstate(invalid='ignore'):",
+        "    same_special = (got == expected) | (np.isnan(got) & np.isnan(expected))",
+        "    bad = ~np.where(finite, np.abs(got - expected) <= allowed, same_special)",
+        "worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), -1.0)), got.shape)",
         'print(f"torch {torch.__version__}: {bad.sum()} of {bad.size} elements outside the allowance;"',
         '      f" at {worst}: got {got[worst]!r}, expected {expected[worst]!r}, allowed {allowed[worst]!r}")',
         "sys.exit(1 if bad.any() else 0)",

@@ -103,7 +103,8 @@ def input_side(draw, kernel: int, dilation: int, before: int, after: int, paddin
 
 
 @st.composite
-def conv2d_configs(draw, max_groups=4, max_per_group=4, max_kernel=5, max_dilation=3, max_stride=4, max_pad=3, max_extra=8, max_batch=3):
+def conv2d_configs(draw, max_groups=4, max_per_group=4, max_kernel=5, max_dilation=3, max_stride=4, max_pad=3, max_extra=8, batches=st.none() | st.integers(1, 3)):
+    """A valid configuration; batches draws the batch size (None: unbatched input)."""
     groups = draw(st.integers(1, max_groups))
     in_per_group = draw(st.integers(1, max_per_group))
     out_per_group = draw(st.integers(1, max_per_group))
@@ -133,7 +134,7 @@ def conv2d_configs(draw, max_groups=4, max_per_group=4, max_kernel=5, max_dilati
         groups=groups,
         bias=draw(st.booleans()),
         padding_mode=padding_mode,
-        batch=draw(st.none() | st.integers(1, max_batch)),
+        batch=draw(batches),
         height=height,
         width=width,
     )

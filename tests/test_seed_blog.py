@@ -10,6 +10,7 @@ import reference
 from . import knobs, tolerance
 from .assertions import Comparison, assert_conv_close
 from .backends import conv_backend
+from .execution import default_execution
 from .differential import TORCH_DTYPES, as_numpy, check_against_reference
 from .seed_blog import (
     ONE_CHANNEL_BIAS,
@@ -46,7 +47,7 @@ def test_each_channel_is_its_kernel_sum_plus_bias(layer_name, seed, dtype):
     reduction_length = w[0].size
     allowed = tolerance.allowance(np.broadcast_to(magnitude[None, :, None, None], got.shape), dtype, False, reduction_length)
     comparison = Comparison(
-        "nn.Conv2d", config, dtype, "cpu", conv_backend(config, ones, layer.weight), torch.__version__, knobs.current.threads, as_numpy(ones), w, b,
+        "nn.Conv2d", config, dtype, "cpu", conv_backend(config, ones, layer.weight), torch.__version__, default_execution(), as_numpy(ones), w, b,
         regime="kernel sum plus bias, " + tolerance.describe(dtype, reduction_length),
     )
     assert_conv_close(as_numpy(got), expected, allowed, comparison)

@@ -1,0 +1,59 @@
+"""Every CPU kernel torch can route a Conv2d to, and every memory layout, against the reference:
+oneDNN on and off, NNPACK on and off (it takes float32 batches of 16 or more, undilated), one
+or two threads, channels_last and non-contiguous inputs and weights. Each call also runs twice
+and must give bit-identical results (CPU determinism)."""
+
+import pytest
+import torch
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from . import knobs
+from .differential import TORCH_DTYPES, case_arrays, check_call, functional_conv2d, make_layer
+from .execution import executions
+from .strategies import conv2d_cases, conv2d_configs
+
+# Batches of 16 and more reach NNPACK; 0 reaches the Empty backend.
+BATCH_KINDS = {"unbatched": st.none(), "small": st.integers(1, 3), "nnpack-sized": st.integers(16, 17), "empty": st.just(0)}
+BATCHES = st.sampled_from(("small", "small", "unbatched", "nnpack-sized", "empty")).flatmap(BATCH_KINDS.__getitem__)
+cases = conv2d_cases(configs=conv2d_configs(max_per_group=3, max_extra=5, batches=BATCHES))
+nnpack_cases = conv2d_cases(configs=conv2d_configs(max_per_group=3, max_dilation=1, max_extra=5, batches=BATCH_KINDS["nnpack-sized"]))
+
+
+def assert_deterministic(first: torch.Tensor, again: torch.Tensor, execution) -> None:
+    __tracebackhide__ = True
+    same = torch.equal(first, again) or bool(((first == again) | (first.isnan() & again.isnan())).all())
+    assert same, f"two identical calls differ under {execution}: max |difference| {(first - again).abs().max().item()}"
+
+
+@pytest.mark.parametrize("dtype", knobs.current.dtypes)
+@given(case=cases, execution=executions())
+def test_functional_under_every_backend_and_layout(dtype, case, execution):
+    x, w, b = case_arrays(case, dtype)
+    as_dtype = lambda a: None if a is None else torch.from_numpy(a).to(TORCH_DTYPES[dtype])
+    with execution.active():
+        xt, wt, bt = execution.arrange_input(as_dtype(x)), execution.arrange_weight(as_dtype(w)), as_dtype(b)
+        call = lambda: functional_conv2d(case.config, xt, wt, bt)
+        got = check_call("F.conv2d", case.config, call, xt, wt, bt)
+        if got is not None:
+            assert_deterministic(got, call(), execution)
+    event(f"layouts input={execution.input_layout} weight={execution.weight_layout}")
+
+
+@pytest.mark.skipif("float32" not in knobs.current.dtypes, reason="NNPACK runs float32 only")
+@given(case=nnpack_cases, execution=executions(mkldnn=st.just(False), nnpack=st.just(True)))
+def test_nnpack(case, execution):
+    """NNPACK, reached on purpose: float32, batch >= 16, no dilation, oneDNN off."""
+    test_functional_under_every_backend_and_layout.hypothesis.inner_test("float32", case, execution)
+
+
+@pytest.mark.parametrize("dtype", knobs.current.dtypes)
+@given(case=cases, execution=executions())
+def test_module_under_every_backend_and_layout(dtype, case, execution):
+    """Layouts as users set them: model.to(memory_format=...) rewrites weight.data."""
+    x, w, b = case_arrays(case, dtype)
+    layer = make_layer(case.config, dtype, w, b)
+    layer.weight.data = execution.arrange_weight(layer.weight.data)
+    inputs = execution.arrange_input(torch.from_numpy(x).to(TORCH_DTYPES[dtype]))
+    with execution.active(), torch.no_grad():
+        check_call("nn.Conv2d", case.config, lambda: layer(inputs), inputs, layer.weight, layer.bias)
