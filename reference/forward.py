@@ -21,9 +21,7 @@ class PreparedCall:
 
 def prepare(input, weight, bias, stride, padding, dilation, groups, padding_mode) -> PreparedCall:
     """Check every argument as torch would, and pad the input; the shared front of the reference."""
-    x = spec.as_float64(input, "input")
-    w = spec.as_float64(weight, "weight")
-    b = None if bias is None else spec.as_float64(bias, "bias")
+    x, w, b = spec.as_float64_operands(input, weight, bias)
     unbatched = x.ndim == 3
     if unbatched:
         x = x[np.newaxis]
@@ -32,11 +30,13 @@ def prepare(input, weight, bias, stride, padding, dilation, groups, padding_mode
     dilation = spec.positive_pair(dilation, "dilation")
     padding_mode = spec.check_padding_mode(padding_mode)
     spec.check_operands(x, w, b, groups)
+    spec.check_padding_form(padding, padding_mode)
     kernel_size = (w.shape[2], w.shape[3])
     pads = spec.resolve_padding(padding, kernel_size, dilation, stride)
+    spec.check_input_paddable(x.shape, padding_mode)
     spec.check_pads_fit(pads, x.shape[2:], padding_mode)
     padded = pad_input(x, pads, padding_mode)
-    spec.check_kernel_fits(padded.shape[2:], kernel_size, dilation)
+    spec.check_kernel_fits(padded.shape[2:], kernel_size, dilation, pads)
     geometry = spec.Geometry(stride, dilation, pads, groups, padding_mode)
     return PreparedCall(padded, w, b, geometry, unbatched)
 
@@ -68,7 +68,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
     input: (N, C, H, W), or (C, H, W) for an unbatched result. weight: (O, C/groups, kh, kw).
     padding: int, pair, 'same' or 'valid'; padding_mode pads first, then the convolution runs
-    with no further padding, as nn.Conv2d does.
+    with no further padding, as nn.Conv2d does. As there, negative padding crops in the
+    non-zero modes and is an error with 'zeros'. input, weight and bias share one dtype.
     """
     call = prepare(input, weight, bias, stride, padding, dilation, groups, padding_mode)
     g = call.geometry

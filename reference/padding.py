@@ -3,6 +3,8 @@
 Non-zero modes gather through an index map per axis, written out from the definitions
 (reflect excludes the edge pixel, replicate repeats it, circular wraps once), so that the
 reference does not rest on np.pad's conventions; the tests cross-check against np.pad.
+A negative pad crops, as in torch's F.pad: the index map then simply starts or stops inside
+the axis. Zero padding is never negative here (spec.check_pads_fit rejects it, as torch does).
 """
 
 from __future__ import annotations

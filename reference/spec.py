@@ -57,6 +57,20 @@ def check_groups(groups) -> int:
     return int(groups)
 
 
+def check_padding_form(padding, padding_mode: str) -> None:
+    """A one-element padding sequence is only meaningful with zeros.
+
+    nn.Conv2d hands F.pad each padding value twice, so `padding=[p]` becomes F.pad(x, (p, p)),
+    which pads the width alone: 4-D input raises, and 3-D input gets a result that disagrees
+    with what `padding=[p]` means for 'zeros' (both axes). The reference rejects both.
+    """
+    if padding_mode != "zeros" and isinstance(padding, (tuple, list)) and len(padding) == 1:
+        raise ValueError(
+            f"padding={padding!r} (one value in a sequence) works only with padding_mode='zeros';"
+            f" give an int or a pair for padding_mode={padding_mode!r}"
+        )
+
+
 def check_padding_mode(padding_mode) -> str:
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
@@ -79,14 +93,26 @@ def resolve_padding(padding, kernel_size: Pair, dilation: Pair, stride: Pair) ->
         totals = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
         return tuple((total // 2, total - total // 2) for total in totals)
     pad_h, pad_w = as_pair(padding, "padding")
-    if min(pad_h, pad_w) < 0:
-        raise ValueError(f"padding must be non-negative, got {padding!r}")
-    return ((pad_h, pad_h), (pad_w, pad_w))
+    return ((pad_h, pad_h), (pad_w, pad_w))  # negative pads crop; check_pads_fit rules on them
 
 
 def check_pads_fit(pads: Pads, spatial: Pair, padding_mode: str) -> None:
-    """reflect needs each pad < the axis size, circular each pad <= the axis size (as torch)."""
+    """The pads torch accepts for this mode and input size.
+
+    'zeros' pads inside the convolution, which rejects negative padding. The other modes pad
+    with F.pad first, where a negative pad crops; the crop must leave something. reflect needs
+    each pad < the axis size, circular each pad <= the axis size.
+    """
+    if padding_mode == "zeros":
+        if min(min(pads[0]), min(pads[1])) < 0:
+            raise ValueError(
+                f"negative padding {pads} is not supported with padding_mode='zeros'"
+                " (the other padding modes crop instead)"
+            )
+        return
     for axis, (before_after, size) in zip(("height", "width"), zip(pads, spatial)):
+        if size + sum(before_after) < 1:
+            raise ValueError(f"padding {before_after} crops the input {axis} {size} to nothing")
         largest = max(before_after)
         if padding_mode == "reflect" and largest >= size:
             raise ValueError(
@@ -100,13 +126,42 @@ def check_pads_fit(pads: Pads, spatial: Pair, padding_mode: str) -> None:
             )
 
 
-def as_float64(array, name: str) -> np.ndarray:
-    array = np.asarray(array)
+def _check_real(array: np.ndarray, name: str) -> None:
     if array.dtype == np.bool_ or not (
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ):
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+
+
+def as_float64(array, name: str) -> np.ndarray:
+    array = np.asarray(array)
+    _check_real(array, name)
     return array.astype(np.float64)
+
+
+def as_float64_operands(input, weight, bias):
+    """input, weight and bias (or None) in float64, once they are real and share one dtype.
+
+    Any integer or floating dtype is accepted, but only one for all three: torch rejects a
+    float64 input with a float32 weight, so the reference does too, naming the odd one out.
+    """
+    arrays = {"input": np.asarray(input), "weight": np.asarray(weight)}
+    if bias is not None:
+        arrays["bias"] = np.asarray(bias)
+    for name, array in arrays.items():
+        _check_real(array, name)
+    dtypes = [array.dtype for array in arrays.values()]
+    if len(set(dtypes)) > 1:
+        # the minority dtype is the odd one; between two, the input sets the dtype
+        majority = max(dtypes, key=lambda dtype: (dtypes.count(dtype), dtype == arrays["input"].dtype))
+        odd = next(name for name, array in arrays.items() if array.dtype != majority)
+        usual = next(name for name, array in arrays.items() if array.dtype == majority)
+        raise TypeError(
+            f"{odd} has dtype {arrays[odd].dtype} but {usual} has dtype {majority}:"
+            " input, weight and bias must share one dtype"
+        )
+    as_float = {name: array.astype(np.float64) for name, array in arrays.items()}
+    return as_float["input"], as_float["weight"], as_float.get("bias")
 
 
 def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, groups: int) -> None:
@@ -115,14 +170,22 @@ def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
         raise ValueError(f"input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {input.shape}")
     if weight.ndim != 4:
         raise ValueError(f"weight must be 4-D (out_channels, in_channels/groups, kh, kw), got shape {weight.shape}")
-    if min(input.shape[2:]) < 1:
-        raise ValueError(f"input height and width must be positive, got shape {input.shape}")
-    if min(weight.shape) < 1:
-        raise ValueError(f"weight must have no empty axis, got shape {weight.shape}")
+    if min(input.shape[2:]) < 1 and min(input.shape[:2]) > 0:
+        raise ValueError(
+            f"input height and width must be positive unless the batch or the channels are empty, got shape {input.shape}"
+        )
+    # Torch accepts an empty batch and zero in_channels (weight.shape[1] == 0: the output is the
+    # bias, or zeros), but not zero out_channels or an empty kernel.
+    if weight.shape[0] < 1:
+        raise ValueError(f"out_channels (weight.shape[0]) must be positive, got weight of shape {weight.shape}")
+    if min(weight.shape[2:]) < 1:
+        raise ValueError(f"kernel_size must be positive, got weight of shape {weight.shape}")
     out_channels, channels_per_group = weight.shape[:2]
     if out_channels % groups:
         raise ValueError(f"out_channels (weight.shape[0]={out_channels}) must be divisible by groups={groups}")
     if input.shape[1] != channels_per_group * groups:
+        if input.shape[1] % groups:
+            raise ValueError(f"in_channels (input.shape[1]={input.shape[1]}) must be divisible by groups={groups}")
         raise ValueError(
             f"input has {input.shape[1]} channels, but weight of shape {weight.shape} with groups={groups}"
             f" expects {channels_per_group * groups}"
@@ -131,10 +194,17 @@ def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
         raise ValueError(f"bias must have shape ({out_channels},), got {bias.shape}")
 
 
-def check_kernel_fits(padded_hw: Pair, kernel_size: Pair, dilation: Pair) -> None:
+def check_input_paddable(input_shape: tuple[int, ...], padding_mode: str) -> None:
+    """F.pad's reflect and replicate refuse an input with no channels (even for zero pads)."""
+    if padding_mode in ("reflect", "replicate") and input_shape[1] == 0:
+        raise ValueError(f"padding_mode={padding_mode!r} cannot pad an input with no channels, got shape {input_shape}")
+
+
+def check_kernel_fits(padded_hw: Pair, kernel_size: Pair, dilation: Pair, pads: Pads | None = None) -> None:
     extent = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size))
     if extent[0] > padded_hw[0] or extent[1] > padded_hw[1]:
+        after_padding = "" if pads is None else f" after padding {pads}"
         raise ValueError(
             f"kernel_size {kernel_size} with dilation {dilation} spans {extent[0]}x{extent[1]},"
-            f" larger than the padded input {padded_hw[0]}x{padded_hw[1]}"
+            f" larger than the input{after_padding}: {padded_hw[0]}x{padded_hw[1]}"
         )

@@ -26,6 +26,8 @@ class Comparison:
     weight: np.ndarray
     bias: np.ndarray | None
     regime: str  # "exact" or the allowance formula
+    gradient: str | None = None  # "input", "weight" or "bias" when a gradient is compared
+    grad_output: np.ndarray | None = None
 
 
 def _format_index(index) -> str:
@@ -66,7 +68,8 @@ def assert_conv_close(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray
     """
     __tracebackhide__ = True
     c = comparison
-    headline = f"{c.api} {c.dtype} on {c.device}, backend {c.backend} (torch {c.torch_version}, {c.execution})"
+    what = c.api if c.gradient is None else f"{c.api} grad_{c.gradient}"
+    headline = f"{what} {c.dtype} on {c.device}, backend {c.backend} (torch {c.torch_version}, {c.execution})"
     if got.shape != expected.shape:
         raise AssertionError(f"{headline}: output shape {got.shape}, reference shape {expected.shape}\nConfiguration: {c.config!r}")
     report = mismatch_report(got, expected, allowed)

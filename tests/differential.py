@@ -10,7 +10,7 @@ from hypothesis import currently_in_test_context, event, target
 
 import reference
 
-from . import execution, known_defects, observations, tolerance
+from . import capabilities, execution, known_defects, observations, tolerance
 from .assertions import Comparison, assert_conv_close, mismatch_report
 from .backends import conv_backend
 from .strategies import Conv2dCase, Conv2dConfig
@@ -20,6 +20,12 @@ TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": t
 # A drawn scale_exponent e multiplies values by 2**(e * step): a wider reach for wider dtypes,
 # while float16 gets down into its subnormals (2**-14 and below).
 EXPONENT_STEP = {"float64": 8, "float32": 4, "bfloat16": 4, "float16": 1}
+
+
+def note(text: str) -> None:
+    """hypothesis.event() when inside a Hypothesis test, nothing elsewhere."""
+    if currently_in_test_context():
+        event(text)
 
 
 def as_numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
@@ -105,7 +111,7 @@ def check_against_reference(
         regime="exact (integer data, every partial sum representable): 0" if exact else tolerance.describe(dtype, reduction_length, backend),
     )
     if tolerated is not None and mismatch_report(got_values, expected, allowed) is not None:
-        event(f"known defect, wrong as listed: {tolerated.name}")
+        note(f"known defect, wrong as listed: {tolerated.name}")
         return
     if record:
         record_error(api, dtype, "exact" if exact else "bounded", comparison.backend, got_values, expected, bound, allowed)
@@ -113,7 +119,10 @@ def check_against_reference(
 
 
 def record_error(api, dtype, regime, backend, got, expected, bound, allowed) -> None:
-    """Feed the error statistics, and steer Hypothesis towards the largest relative error."""
+    """Feed the error statistics, and steer Hypothesis towards the largest relative error.
+    Only finite expectations with finite allowances count (infinities are matched exactly)."""
+    counted = np.isfinite(expected) & np.isfinite(allowed)
+    got, expected, bound, allowed = (np.where(counted, a, 0.0) for a in (got, expected, bound, allowed))
     error = np.abs(got - expected)
     in_eps = float(np.max(error / (tolerance.EPS[dtype] * bound + tolerance.FLOOR[dtype]), initial=0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -127,13 +136,36 @@ def record_error(api, dtype, regime, backend, got, expected, bound, allowed) -> 
 
 
 def check_call(api: str, config: Conv2dConfig, call, x: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor | None:
-    """Run call() (the torch computation under test) and check it, minding the known defects.
-    Returns torch's output, or None where a known defect says the call would crash."""
+    """Run call() (the torch computation under test) and check it against the reference.
+
+    Returns torch's output when it was held to the reference; None when a known defect covers
+    the example (a crasher is not run, a wrong result is recorded) or a capability gap does."""
     __tracebackhide__ = True
-    defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), conv_backend(config, x, weight))
+    operands = (as_numpy(x), as_numpy(weight), as_numpy(bias))
+    defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), conv_backend(config, x, weight), operands)
     if defect is not None and defect.crashes:
-        event(f"known defect, not run (crashes torch): {defect.name}")
+        note(f"known defect, not run (crashes torch): {defect.name}")
         return None
-    got = call()
+    got = run_valid_call(call, str(x.dtype).removeprefix("torch."), config)
+    if got is None:
+        return None
     check_against_reference(api, got, x, weight, bias, config, tolerated=defect)
-    return got
+    return got if defect is None else None
+
+
+def run_valid_call(call, dtype: str, config: Conv2dConfig, gaps=None):
+    """call() on a valid configuration. torch raising is a failure, unless a recorded
+    capability gap covers it (then None)."""
+    __tracebackhide__ = True
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 - every exception is judged below, none swallowed blindly
+        gap = capabilities.gap_for(error, dtype, gaps)
+        if gap is None:
+            raise AssertionError(
+                f"torch {torch.__version__} raised on a valid configuration ({dtype}, "
+                f"{execution.current or execution.default_execution()}):\n{type(error).__name__}: {error}\n"
+                f"Configuration: {config!r}\nNo capability gap in tests/capabilities.py covers it."
+            ) from error
+        note(f"capability gap: {gap.name}")
+        return None

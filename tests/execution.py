@@ -86,12 +86,12 @@ def default_execution() -> Execution:
 current: Execution | None = None  # the Execution active now, read by the reproduction scripts
 
 
-def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2)):
+def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None):
     return st.builds(
         Execution,
         mkldnn=mkldnn,
         nnpack=nnpack,
         threads=st.sampled_from(thread_counts),
-        input_layout=st.sampled_from(tuple(LAYOUTS)),
-        weight_layout=st.sampled_from(WEIGHT_LAYOUTS),
+        input_layout=st.sampled_from(tuple(LAYOUTS)) if input_layout is None else input_layout,
+        weight_layout=st.sampled_from(WEIGHT_LAYOUTS) if weight_layout is None else weight_layout,
     )

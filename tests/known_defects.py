@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
 from .strategies import Conv2dConfig
@@ -70,7 +71,7 @@ class KnownDefect:
     fixed_in: str | None  # the first torch version without it, once known
     crashes: bool
     on_this_cpu: Callable[[], bool]
-    applies: Callable[[Conv2dConfig, str, str], bool]  # (config, dtype, backend)
+    applies: Callable[[Conv2dConfig, str, str, tuple], bool]  # (config, dtype, backend, float64 operands: x, w, b, ...)
 
     def affects_this_torch(self) -> bool:
         version = torch.torch_version.TorchVersion(torch.__version__.split("+")[0])
@@ -91,7 +92,7 @@ KNOWN_DEFECTS = (
         fixed_in=None,
         crashes=False,
         on_this_cpu=lambda: "amx_bf16" in cpu_flags(),
-        applies=lambda config, dtype, backend: dtype == "bfloat16" and backend == "Mkldnn"
+        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
         and geometry(config).out[1] == 1 and geometry(config).stride[1] > 1,
     ),
     KnownDefect(
@@ -103,15 +104,63 @@ KNOWN_DEFECTS = (
         fixed_in=None,
         crashes=True,
         on_this_cpu=lambda: bool({"amx_bf16", "avx512_fp16"} & cpu_flags()),
-        applies=lambda config, dtype, backend: dtype in ("float16", "bfloat16") and backend == "Mkldnn"
+        applies=lambda config, dtype, backend, operands: dtype in ("float16", "bfloat16") and backend == "Mkldnn"
         and (geometry(config).only_padding(0) or geometry(config).only_padding(1)),
+    ),
+    KnownDefect(
+        name="onednn_skips_zero_padding_taps",
+        summary="oneDNN's float32/float16/bfloat16 kernels (not the AMX ones) skip zero-padding taps, so a NaN or"
+        " inf weight tap that meets only padding gives a finite result; Slow2d, and F.pad then padding=0,"
+        " give NaN (inf * 0), so the answer depends on the kernel torch picks",
+        link="https://github.com/pytorch/pytorch/issues/157237 (related: backend-dependent NaN propagation; this case not yet filed)",
+        first_seen="2.13.0",
+        fixed_in=None,
+        crashes=False,
+        on_this_cpu=lambda: "avx512f" in cpu_flags(),
+        applies=lambda config, dtype, backend, operands: backend == "Mkldnn" and config.padding_mode == "zeros"
+        and max(max(config.pads)) > 0 and not np.isfinite(operands[1]).all(),
+    ),
+    KnownDefect(
+        name="onednn_bf16_nonfinite_input_spreads_nan",
+        summary="bfloat16 conv on oneDNN turns outputs whose windows never read an inf input pixel into NaN:"
+        " its kernels pair the pixel with zero weights that pad the reduction (inf * 0)",
+        link="not yet filed upstream; reproducer tests/defects/onednn_bf16_nonfinite_input_spreads_nan.py",
+        first_seen="2.13.0",
+        fixed_in=None,
+        crashes=False,
+        on_this_cpu=lambda: "avx512_bf16" in cpu_flags(),
+        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
+        and not np.isfinite(operands[0]).all(),
+    ),
+    KnownDefect(
+        name="onednn_bf16_subnormals_flushed",
+        summary="bfloat16 conv on oneDNN treats subnormal operands and products as zero, as the x86 AVX512_BF16"
+        " instructions do by design (Intel SDM, VDPBF16PS); Slow2d and the float64 result keep them",
+        link="https://github.com/llvm/llvm-project/pull/90425 (x86 bf16 instructions flush denormals)",
+        first_seen="2.13.0",
+        fixed_in=None,
+        crashes=False,
+        on_this_cpu=lambda: "avx512_bf16" in cpu_flags(),
+        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
+        and reaches_bfloat16_subnormals(operands),
     ),
 )
 
 
-def affecting(config: Conv2dConfig, dtype: str, backend: str) -> KnownDefect | None:
-    """The known defect this example falls under on this torch and CPU, if any."""
+def reaches_bfloat16_subnormals(operands) -> bool:
+    """Some operand, or some product of an input and a weight, is below bfloat16's smallest normal."""
+    smallest_normal = 2.0**-126
+    magnitudes = [np.abs(a[np.isfinite(a) & (a != 0)]) for a in operands if a is not None]
+    if any(m.size and m.min() < smallest_normal for m in magnitudes):
+        return True
+    x, w = magnitudes[0], magnitudes[1]
+    return bool(x.size and w.size and x.min() * w.min() < smallest_normal)
+
+
+def affecting(config: Conv2dConfig, dtype: str, backend: str, operands: tuple) -> KnownDefect | None:
+    """The known defect this example falls under on this torch and CPU, if any.
+    operands: the float64 values torch holds (input, weight, bias or None, then any others)."""
     for defect in KNOWN_DEFECTS:
-        if defect.affects_this_torch() and defect.applies(config, dtype, backend):
+        if defect.affects_this_torch() and defect.applies(config, dtype, backend, operands):
             return defect
     return None

@@ -17,10 +17,15 @@ from . import knobs
 from .execution import layout_lines
 
 
+def number_literal(value: float) -> str:
+    """Source for a float64 that round-trips exactly, NaN and infinities included."""
+    return repr(value) if np.isfinite(value) else f"float('{value}')"
+
+
 def array_literal(array: np.ndarray | None) -> str:
     if array is None:
         return "None"
-    flat = ", ".join(repr(float(v)) for v in array.ravel())  # repr round-trips every float64 exactly
+    flat = ", ".join(number_literal(float(v)) for v in array.ravel())
     return f"np.array([{flat}], dtype=np.float64).reshape({array.shape})"
 
 
@@ -55,10 +60,30 @@ def call_lines(api: str, config, dtype: str, execution) -> list[str]:
     return lines
 
 
+GRADIENT_OF = {"input": "xt.grad", "weight": "layer.weight.grad", "bias": "layer.bias.grad"}
+
+
+def gradient_lines(comparison, call: list[str]) -> list[str]:
+    """The module call, then backward with the embedded grad_output; `got` is the gradient."""
+    c = comparison
+    return [
+        *call[:-1],
+        "xt.requires_grad_()",
+        call[-1],
+        f"g = {array_literal(c.grad_output)}",
+        f"got.backward(torch.from_numpy(g).to(torch.{c.dtype}))",
+        f"got = {GRADIENT_OF[c.gradient]}",
+    ]
+
+
 def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     c = comparison
+    call = call_lines(c.api, c.config, c.dtype, c.execution)
+    if c.gradient is not None:
+        call = gradient_lines(c, call)
     lines = [
-        f"# {c.api} {c.dtype} on {c.device} (backend {c.backend}) vs the float64 numpy reference of the suite.",
+        f"# {c.api}{'' if c.gradient is None else ' grad_' + c.gradient} {c.dtype} on {c.device} (backend {c.backend})"
+        " vs the float64 numpy reference of the suite.",
         f"# Seen on torch {c.torch_version}. Exits 1 while they disagree.",
         "import sys",
         "import numpy as np",
@@ -67,7 +92,7 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
         f"x = {array_literal(c.input)}",
         f"w = {array_literal(c.weight)}",
         f"b = {array_literal(c.bias)}",
-        *call_lines(c.api, c.config, c.dtype, c.execution),
+        *call,
         "got = got.detach().to(torch.float64).numpy()",
         f"expected = {array_literal(expected)}",
         f"allowed = {array_literal(allowed)}",

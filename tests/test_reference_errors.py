@@ -1,6 +1,7 @@
 """Invalid arguments: the reference raises where torch does, naming the bad argument,
 and torch rejects each of the same cases (so the two agree on what is invalid)."""
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ class Invalid:
     weight_shape: tuple = (4, 3, 3, 3)
     bias_shape: tuple | None = (4,)
     kwargs: dict = field(default_factory=dict)
+    dtypes: tuple = ("float64", "float64", "float64")  # input, weight, bias
 
 
 CASES = {
@@ -44,40 +46,75 @@ CASES = {
     "bias wrong length": Invalid("bias", bias_shape=(3,)),
     "stride not an int": Invalid("stride", kwargs={"stride": 1.5}),
     "padding a bool": Invalid("padding", kwargs={"padding": True}),
+    "padding negative on one axis": Invalid("padding", kwargs={"padding": (0, -1)}),
+    "reflect crop leaving nothing": Invalid("padding", weight_shape=(4, 3, 1, 1), kwargs={"padding": -3, "padding_mode": "reflect"}),
+    "replicate crop too deep for the kernel": Invalid("kernel_size", kwargs={"padding": -2, "padding_mode": "replicate"}),
+    "padding one value in a list, reflect": Invalid("padding", kwargs={"padding": [1], "padding_mode": "reflect"}),
+    "stride of three values": Invalid("stride", kwargs={"stride": (1, 1, 1)}),
+    "groups larger than channels": Invalid("groups", weight_shape=(6, 1, 3, 3), bias_shape=(6,), kwargs={"groups": 6}),
+    "out_channels zero": Invalid("out_channels", weight_shape=(0, 3, 3, 3), bias_shape=(0,)),
+    "kernel height zero": Invalid("kernel_size", weight_shape=(4, 3, 0, 3)),
+    "reflect on no channels": Invalid("channels", input_shape=(1, 0, 5, 5), weight_shape=(4, 0, 3, 3), kwargs={"padding_mode": "reflect"}),
 }
+# Kept out of CASES, whose users build float64 operands from the shapes alone.
+MISMATCHED_DTYPES = {
+    "weight float32, input float64": Invalid("weight has dtype float32", dtypes=("float64", "float32", "float64")),
+    "bias float32, input float64": Invalid("bias has dtype float32", dtypes=("float64", "float64", "float32")),
+    "input float32, weight float64": Invalid("input has dtype float32", dtypes=("float32", "float64", "float64")),
+}
+ALL_CASES = {**CASES, **MISMATCHED_DTYPES}
 
 
 def torch_call(case: Invalid):
     """Build and call the nn.Conv2d that this case describes, as a user would."""
     out_channels, per_group, kh, kw = case.weight_shape
     kwargs = {"padding_mode": "zeros", "groups": 1, **case.kwargs}
-    layer = torch.nn.Conv2d(per_group * kwargs["groups"], out_channels, (kh, kw), bias=case.bias_shape is not None, **kwargs)
+    x, weight, bias = (None if array is None else torch.from_numpy(array) for array in case_arrays(case))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero-element init
+        layer = torch.nn.Conv2d(per_group * kwargs["groups"], out_channels, (kh, kw), bias=bias is not None, **kwargs)
     with torch.no_grad():
-        layer.weight = torch.nn.Parameter(torch.ones(case.weight_shape))
-        if case.bias_shape is not None:
-            layer.bias = torch.nn.Parameter(torch.ones(case.bias_shape))
-    return layer(torch.ones(case.input_shape))
+        layer.weight = torch.nn.Parameter(weight)
+        if bias is not None:
+            layer.bias = torch.nn.Parameter(bias)
+        return layer(x)
+
+
+def case_arrays(case: Invalid):
+    shapes = (case.input_shape, case.weight_shape, case.bias_shape)
+    return [None if shape is None else np.ones(shape, dtype) for shape, dtype in zip(shapes, case.dtypes)]
 
 
 def reference_call(case: Invalid):
-    bias = None if case.bias_shape is None else np.ones(case.bias_shape)
-    return reference.conv2d(np.ones(case.input_shape), np.ones(case.weight_shape), bias, **case.kwargs)
+    return reference.conv2d(*case_arrays(case), **case.kwargs)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
 def test_reference_names_the_bad_argument(name):
-    case = CASES[name]
+    case = ALL_CASES[name]
     with pytest.raises((ValueError, TypeError), match=case.names):
         reference_call(case)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
 def test_torch_rejects_it_too(name):
     with pytest.raises((ValueError, TypeError, RuntimeError)):
-        torch_call(CASES[name])
+        torch_call(ALL_CASES[name])
 
 
-def test_the_valid_neighbour_is_accepted_by_both():
-    valid = Invalid("", kwargs={"padding": 1, "padding_mode": "reflect", "stride": (2, 1), "dilation": (1, 2)})
+ACCEPTED = {
+    "reflect, strided and dilated": Invalid("", kwargs={"padding": 1, "padding_mode": "reflect", "stride": (2, 1), "dilation": (1, 2)}),
+    "negative padding crops with reflect": Invalid("", input_shape=(1, 3, 7, 5), kwargs={"padding": -1, "padding_mode": "reflect"}),
+    "negative padding on one axis crops with circular": Invalid("", kwargs={"padding": (0, -1), "padding_mode": "circular"}),
+    "replicate crop down to the kernel": Invalid("", weight_shape=(4, 3, 1, 1), kwargs={"padding": (-2, 0), "padding_mode": "replicate"}),
+    "empty batch": Invalid("", input_shape=(0, 3, 5, 5), kwargs={"padding": 1, "padding_mode": "reflect"}),
+    "stride and dilation as one-element lists": Invalid("", kwargs={"stride": [2], "dilation": [2]}),
+    "padding one value in a list, zeros": Invalid("", kwargs={"padding": [1]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_the_valid_neighbours_are_accepted_by_both(name):
+    valid = ACCEPTED[name]
     got = torch_call(valid).detach().double().numpy()
     np.testing.assert_array_equal(got, reference_call(valid))  # all-ones data: exact integers

@@ -69,13 +69,23 @@ def gamma(n: int, u: float) -> float:
     return n * u / (1 - n * u)
 
 
-def relative_allowance(dtype: str, reduction_length: int, backend: str = "") -> float:
-    """The allowance as a fraction of the magnitude bound."""
+def relative_allowance(dtype: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> float:
+    """The allowance as a fraction of the magnitude bound.
+
+    reduction_length products (plus a bias) are summed in the accumulator; outer_terms partial
+    results may then be added in the output dtype itself (gradients: col2im over kernel taps and
+    the padding fold for grad_input, the per-image sum for grad_weight and grad_bias).
+    """
     accumulator, output_roundings = ROUNDING[dtype]
     terms = reduction_length + 1  # the products and the bias
-    torch_error = (1 + gamma(terms, UNIT_ROUNDOFF[accumulator])) * (1 + UNIT_ROUNDOFF[dtype]) ** output_roundings - 1
+    torch_error = (
+        (1 + gamma(terms, UNIT_ROUNDOFF[accumulator]))
+        * (1 + gamma(outer_terms, UNIT_ROUNDOFF[dtype]))
+        * (1 + UNIT_ROUNDOFF[dtype]) ** output_roundings
+        - 1
+    )
     torch_error = max(torch_error, TRANSFORM_BACKEND_EPS.get(backend, 0.0) * EPS[dtype])
-    return torch_error + gamma(terms, UNIT_ROUNDOFF[REFERENCE_ACCUMULATOR])
+    return torch_error + gamma(terms * max(outer_terms, 1), UNIT_ROUNDOFF[REFERENCE_ACCUMULATOR])
 
 
 def exact_regime(operands, bound: np.ndarray, dtype: str, backend: str = "") -> bool:
@@ -86,12 +96,12 @@ def exact_regime(operands, bound: np.ndarray, dtype: str, backend: str = "") -> 
     return integer_valued and float(np.max(bound, initial=0.0)) <= 2.0 ** PRECISION_BITS[dtype]
 
 
-def allowance(bound: np.ndarray, dtype: str, exact: bool, reduction_length: int, backend: str = "") -> np.ndarray:
+def allowance(bound: np.ndarray, dtype: str, exact: bool, reduction_length: int, backend: str = "", outer_terms: int = 0) -> np.ndarray:
     if exact:
         return np.zeros_like(bound)
     accumulator = ROUNDING[dtype][0]
-    floor = FLOOR[dtype] + (reduction_length + 1) * FLOOR[accumulator]
-    return relative_allowance(dtype, reduction_length, backend) * bound + floor
+    floor = (1 + outer_terms) * FLOOR[dtype] + (reduction_length + 1) * FLOOR[accumulator]
+    return relative_allowance(dtype, reduction_length, backend, outer_terms) * bound + floor
 
 
 def with_overflow(expected: np.ndarray, allowed: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -109,10 +119,11 @@ def with_overflow(expected: np.ndarray, allowed: np.ndarray, dtype: str) -> tupl
     return np.where(beyond, np.copysign(np.inf, expected), expected), np.where(straddles, np.inf, np.where(beyond, 0.0, allowed))
 
 
-def describe(dtype: str, reduction_length: int, backend: str = "") -> str:
+def describe(dtype: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> str:
     accumulator, roundings = ROUNDING[dtype]
     how = f"{backend} transform, on max|x| * sum|w| + |b|" if backend in TRANSFORM_BACKEND_EPS else f"{accumulator} accumulation, {roundings} output rounding(s)"
+    outer = f", then {outer_terms} partial sums in {dtype}" if outer_terms else ""
     return (
-        f"{relative_allowance(dtype, reduction_length, backend) / EPS[dtype]:.3g} eps({dtype}) * (|x| conv |w| + |b|)"
-        f" [K={reduction_length}, {how}] + floor"
+        f"{relative_allowance(dtype, reduction_length, backend, outer_terms) / EPS[dtype]:.3g} eps({dtype}) * magnitude bound"
+        f" [K={reduction_length}{outer}, {how}] + floor"
     )

@@ -1,0 +1,38 @@
+"""An inf weight tap that meets only zero padding: NaN (inf * 0) or not, depending on the kernel.
+
+Zero padding means 'pad the input with zeros, then correlate'. Under that definition the output
+below is NaN: its corner tap (inf) multiplies a padding zero. torch's Slow2d computes that, and so
+does every backend when the same zeros are written explicitly with F.pad; oneDNN's kernels skip
+the padding taps instead and return a finite number. Exits 1 while implicit and explicit zero
+padding disagree for some dtype.
+"""
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+disagree = False
+for dtype in (torch.float64, torch.float32, torch.float16, torch.bfloat16):
+    for channels, size in ((1, 1), (16, 6)):  # the second moves float32 onto oneDNN
+        x = torch.ones(2, channels, size, size, dtype=dtype)
+        w = torch.ones(channels, channels, 3, 3, dtype=dtype)
+        w[0, 0, 0, 0] = float("inf")  # at output (0, 0) this top-left tap reads padding
+        for mkldnn in (True, False):
+            with torch.backends.mkldnn.flags(enabled=mkldnn):
+                backend = str(torch._C._select_conv_backend(x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1)).rsplit(".", 1)[-1]
+                implicit = F.conv2d(x, w, padding=1)[0, 0, 0, 0].item()
+                explicit = F.conv2d(F.pad(x, (1, 1, 1, 1)), w)[0, 0, 0, 0].item()
+            same = str(implicit) == str(explicit)
+            disagree |= not same
+            print(f"{str(dtype):15s} C={channels:<2d} {size}x{size} {backend:8s} padding=1: {implicit!r:6}  F.pad then padding=0: {explicit!r:6}  {'' if same else 'DISAGREE'}")
+
+# One call, both conventions: padding='same' with an even kernel pads the extra bottom row with
+# literal zeros (F.pad) and the rest inside the kernel. The inf tap (3, 1) meets the explicit row at
+# output row 2 (NaN) and the kernel's own padding at output row 3 (finite on oneDNN, NaN on Slow2d).
+x = torch.ones(2, 1, 4, 4, dtype=torch.float16)
+w = torch.ones(1, 1, 4, 4, dtype=torch.float16)
+w[0, 0, 3, 1] = float("inf")
+print("padding='same', float16, oneDNN: rows 2 and 3 of the output:", F.conv2d(x, w, padding="same")[0, 0, 2:].tolist())
+print("torch", torch.__version__, "cpu capability", torch.backends.cpu.get_cpu_capability())
+sys.exit(1 if disagree else 0)

@@ -1,0 +1,105 @@
+"""Gradients of nn.Conv2d against reference.conv2d_backward: x.grad, weight.grad and bias.grad
+after backward with a drawn grad_output g (the gradient of loss = (layer(x) * g).sum()),
+under oneDNN on and off and one or two threads.
+
+Allowances come from each gradient's magnitude bound and the sums behind it: grad_input sums
+out_channels/groups products per tap in the accumulator, then up to kh*kw taps (col2im) and the
+padding fold; grad_weight and grad_bias sum Ho*Wo products per image, then N images."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+import reference
+from reference.padding import source_indices
+
+from . import knobs, known_defects, tolerance
+from .assertions import Comparison, assert_conv_close, mismatch_report
+from .backends import conv_backend
+from .differential import EXPONENT_STEP, TORCH_DTYPES, as_numpy, case_arrays, make_layer, note, record_error, run_valid_call, within
+from .execution import executions
+from .strategies import Conv2dConfig, conv2d_cases, value_recipes
+
+
+def fold_multiplicity(config: Conv2dConfig) -> int:
+    """How many padded positions at most fold back onto one input pixel (1 for zeros)."""
+    if config.padding_mode == "zeros":
+        return 1
+    (top, bottom), (left, right) = config.pads
+    rows = np.bincount(source_indices(config.height, top, bottom, config.padding_mode)).max()
+    cols = np.bincount(source_indices(config.width, left, right, config.padding_mode)).max()
+    return int(rows * cols)
+
+
+def sums_behind(config: Conv2dConfig, out_shape) -> dict[str, tuple[int, int]]:
+    """Per gradient: (terms summed in the accumulator, partial sums added in the output dtype)."""
+    out_channels, _, kh, kw = config.weight_shape
+    images = 1 if config.batch is None else config.batch
+    pixels = out_shape[-1] * out_shape[-2]
+    return {
+        "input": (out_channels // config.groups, kh * kw + fold_multiplicity(config)),
+        "weight": (pixels, images),
+        "bias": (pixels, images),
+    }
+
+
+def finite_grad_output(recipe, shape, x, w, b, config, dtype) -> np.ndarray:
+    """grad_output from its recipe, halved until every gradient's bound stays below 1/16 of the
+    dtype's largest value (overflow is tested with the special values)."""
+    ceiling = tolerance.LARGEST[dtype] / 16
+    g = within(recipe.make(shape, EXPONENT_STEP[dtype]), ceiling)
+    bounds = reference.conv2d_backward_magnitude(g, x, w, b, **config.conv_kwargs())
+    largest = max(float(a.max(initial=0.0)) for a in bounds if a is not None)
+    return g if largest <= ceiling else np.ldexp(g, -int(np.ceil(np.log2(largest / ceiling))))
+
+
+def check_gradient(name, got, expected, bound, dtype, sums, comparison, tolerated) -> None:
+    __tracebackhide__ = True
+    inner, outer = sums
+    exact = tolerance.exact_regime((comparison.input, comparison.weight, comparison.grad_output), bound, dtype, comparison.backend)
+    allowed = tolerance.allowance(bound, dtype, exact, inner, comparison.backend, outer)
+    expected, allowed = tolerance.with_overflow(expected, allowed, dtype)
+    comparison = Comparison(**{**comparison.__dict__, "gradient": name,
+                               "regime": "exact: 0" if exact else tolerance.describe(dtype, inner, comparison.backend, outer)})
+    if tolerated is not None and mismatch_report(got, expected, allowed) is not None:
+        note(f"known defect, wrong as listed: {tolerated.name}")
+        return
+    record_error(f"grad_{name}", dtype, "exact" if exact else "bounded", comparison.backend, got, expected, bound, allowed)
+    assert_conv_close(got, expected, allowed, comparison)
+
+
+@pytest.mark.parametrize("dtype", knobs.current.dtypes)
+@given(case=conv2d_cases(), grad=value_recipes(), execution=executions(nnpack=st.just(False), input_layout=st.just("contiguous"), weight_layout=st.just("contiguous")))
+def test_module_gradients_match_reference(dtype, case, grad, execution):
+    config = case.config
+    x, w, b = case_arrays(case, dtype)
+    layer = make_layer(config, dtype, w, b)
+    xt = torch.from_numpy(x).to(TORCH_DTYPES[dtype]).requires_grad_()
+    with execution.active():
+        backend = conv_backend(config, xt, layer.weight)
+        defect = known_defects.affecting(config, dtype, backend, (x, w, b))
+        if defect is not None and defect.crashes:
+            event(f"known defect, not run (crashes torch): {defect.name}")
+            return
+        def forward_and_backward():
+            out = layer(xt)
+            gt = torch.from_numpy(finite_grad_output(grad, tuple(out.shape), x, w, b, config, dtype)).to(TORCH_DTYPES[dtype])
+            out.backward(gt)
+            return out, gt
+
+        ran = run_valid_call(forward_and_backward, dtype, config)
+        if ran is None:
+            return
+        out, gt = ran
+    xs, ws, bs, gs = as_numpy(xt), as_numpy(layer.weight), as_numpy(layer.bias), as_numpy(gt)
+    expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
+    bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
+    comparison = Comparison("nn.Conv2d", config, dtype, "cpu", backend, torch.__version__, execution, xs, ws, bs, "", grad_output=gs)
+    sums = sums_behind(config, out.shape)
+    got = {"input": xt.grad, "weight": layer.weight.grad, "bias": layer.bias.grad if config.bias else None}
+    for index, name in enumerate(("input", "weight", "bias")):
+        if got[name] is not None:
+            check_gradient(name, as_numpy(got[name]), expected[index], bounds[index], dtype, sums[name], comparison, defect)
+    event(f"backend={backend} ({dtype})")
