@@ -78,18 +78,3 @@ def conv2d_backward(grad_output, input, weight, bias=None, stride=1, padding=0, 
     grad_input = fold_padding(grad_padded, size, geometry.pads, geometry.padding_mode)
     grad_bias = None if call.bias is None else g.sum(axis=(0, 2, 3))
     return (grad_input[0] if call.unbatched else grad_input), grad_weight, grad_bias
-
-
-def conv2d_backward_magnitude(grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv2d_backward on absolute values: per element, the sum of |products| each gradient adds up."""
-    return conv2d_backward(
-        np.abs(np.asarray(grad_output)),
-        np.abs(np.asarray(input)),
-        np.abs(np.asarray(weight)),
-        None if bias is None else np.abs(np.asarray(bias)),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        padding_mode=padding_mode,
-    )

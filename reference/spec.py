@@ -126,7 +126,7 @@ def check_pads_fit(pads: Pads, spatial: Pair, padding_mode: str) -> None:
             )
 
 
-def _check_real(array: np.ndarray, name: str) -> None:
+def check_real(array: np.ndarray, name: str) -> None:
     if array.dtype == np.bool_ or not (
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ):
@@ -135,7 +135,7 @@ def _check_real(array: np.ndarray, name: str) -> None:
 
 def as_float64(array, name: str) -> np.ndarray:
     array = np.asarray(array)
-    _check_real(array, name)
+    check_real(array, name)
     return array.astype(np.float64)
 
 
@@ -149,7 +149,7 @@ def as_float64_operands(input, weight, bias):
     if bias is not None:
         arrays["bias"] = np.asarray(bias)
     for name, array in arrays.items():
-        _check_real(array, name)
+        check_real(array, name)
     dtypes = [array.dtype for array in arrays.values()]
     if len(set(dtypes)) > 1:
         # the minority dtype is the odd one; between two, the input sets the dtype
