@@ -76,20 +76,22 @@ def functional_conv2d(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tenso
 
 
 def check_against_reference(
-    api: str, got: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, bias, config: Conv2dConfig, record: bool = True, tolerated=None
+    api: str, got: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, bias, config: Conv2dConfig, record: bool = True, tolerated=None,
+    operands=None, backend: str | None = None,
 ) -> None:
     """Compare torch's output with reference.conv2d on the values torch itself held.
 
     record=False keeps deliberately wrong outputs (the meta-tests) out of the error statistics
     and out of reports/repro. tolerated: the known defect this example falls under; a
-    disagreement is then recorded as that defect's, not raised.
+    disagreement is then recorded as that defect's, not raised. operands (x, w, b as float64)
+    and backend, when the caller has them already.
     """
     __tracebackhide__ = True
     dtype = str(got.dtype).removeprefix("torch.")
-    xs, ws, bs = as_numpy(x), as_numpy(weight), as_numpy(bias)
+    xs, ws, bs = operands if operands is not None else (as_numpy(x), as_numpy(weight), as_numpy(bias))
     expected = reference.conv2d(xs, ws, bs, **config.conv_kwargs())
     bound = reference.conv2d_magnitude(xs, ws, bs, **config.conv_kwargs())
-    backend = conv_backend(config, x, weight)
+    backend = conv_backend(config, x, weight) if backend is None else backend
     if backend in tolerance.TRANSFORM_BACKEND_EPS:
         bound = tolerance.transform_bound(xs, ws, bs, config.groups, expected.shape)
     exact = tolerance.exact_regime((xs, ws, bs), bound, dtype, backend)
@@ -141,15 +143,15 @@ def check_call(api: str, config: Conv2dConfig, call, x: torch.Tensor, weight: to
     Returns torch's output when it was held to the reference; None when a known defect covers
     the example (a crasher is not run, a wrong result is recorded) or a capability gap does."""
     __tracebackhide__ = True
-    operands = (as_numpy(x), as_numpy(weight), as_numpy(bias))
-    defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), conv_backend(config, x, weight), operands)
+    operands, backend = (as_numpy(x), as_numpy(weight), as_numpy(bias)), conv_backend(config, x, weight)
+    defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), backend, operands)
     if defect is not None and defect.crashes:
         note(f"known defect, not run (crashes torch): {defect.name}")
         return None
     got = run_valid_call(call, str(x.dtype).removeprefix("torch."), config)
     if got is None:
         return None
-    check_against_reference(api, got, x, weight, bias, config, tolerated=defect)
+    check_against_reference(api, got, x, weight, bias, config, tolerated=defect, operands=operands, backend=backend)
     return got if defect is None else None
 
 
