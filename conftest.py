@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import platform
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
-from tests import knobs, observations
+from tests import knobs, observations, results
 
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile(
@@ -66,21 +67,58 @@ def pytest_report_header(config):
     ]
 
 
+_outcomes: dict[str, dict] = {}  # nodeid -> outcome, duration, failure headline, Hypothesis statistics
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Hypothesis' statistics as a JUnit property of each test (Hypothesis itself adds them only
+    without xdist, and only as a global property)."""
+    report = (yield).get_result()
+    stats = report.__dict__.get("_hypothesis_stats")
+    if stats:
+        report.user_properties.append(("hypothesis_statistics", stats))
+
+
+def pytest_runtest_logreport(report):
+    if hasattr(report.config if hasattr(report, "config") else None, "workerinput"):
+        return
+    entry = _outcomes.setdefault(report.nodeid, {"outcome": "passed", "duration_s": 0.0})
+    entry["duration_s"] += report.duration
+    if report.when == "call" or report.outcome != "passed":
+        entry["outcome"] = ("xfailed" if report.skipped else "xpassed") if hasattr(report, "wasxfail") else report.outcome
+    for name, value in report.user_properties:
+        if name == "hypothesis_statistics":
+            entry["hypothesis_statistics"] = value
+    if report.failed:
+        text = str(report.longrepr)
+        entry["headline"] = next((line.strip("E ").strip() for line in text.splitlines() if "Worst element" in line or "raised on a valid" in line), text.splitlines()[-1] if text else "")
+        entry["repro"] = next((line.split("python ", 1)[1].strip() for line in text.splitlines() if "Reproduce in a fresh interpreter: python" in line), "")
+
+
 def pytest_sessionfinish(session):
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+    observations.save_outputs(knobs.current.report_dir, worker)
     if hasattr(session.config, "workerinput"):
-        session.config.workeroutput["observations"] = json.dumps(observations.as_rows())
+        session.config.workeroutput["observations"] = json.dumps(observations.payload(), default=str)
         return
     rows = observations.as_rows()
+    folder = Path(knobs.current.report_dir)
+    folder.mkdir(parents=True, exist_ok=True)
     if rows:
-        path = Path(knobs.current.report_dir) / "error_ratios.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"torch": torch.__version__, "profile": knobs.current.profile, "rows": rows}, indent=1))
+        (folder / "error_ratios.json").write_text(json.dumps({"torch": torch.__version__, "profile": knobs.current.profile, "rows": rows}, indent=1))
+    meta = {
+        "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(), "device": "cpu",
+        "cpu_capability": cpu_capability(), "profile": knobs.current.profile, "dtypes": list(knobs.current.dtypes),
+        "threads": knobs.current.threads, "date": datetime.date.today().isoformat(),
+    }
+    results.write(str(folder), meta, _outcomes, rows, observations.examples())
 
 
 def pytest_testnodedown(node, error):
     payload = getattr(node, "workeroutput", {}).get("observations")
     if payload:
-        observations.merge_rows(json.loads(payload))
+        observations.merge(json.loads(payload))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -53,7 +53,7 @@ def mismatch_report(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray) 
     worst = np.unravel_index(np.argmax(excess), got.shape)
     text = (
         f"Mismatched elements: {bad.sum()} / {bad.size} ({bad.mean():.1%})\n"
-        f"Worst element at index {_format_index(worst)}: got {got[worst]!r}, expected {expected[worst]!r},"
+        f"Worst element at index {_format_index(worst)}: got {float(got[worst])!r}, expected {float(expected[worst])!r},"
         f" |difference| {difference[worst]:.6g} (relative {relative[worst]:.3g}), allowed {allowed[worst]:.6g}"
         f" ({excess[worst]:.3g}x the allowance)"
     )

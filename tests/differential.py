@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -112,29 +113,46 @@ def check_against_reference(
         bias=bs,
         regime="exact (integer data, every partial sum representable): 0" if exact else tolerance.describe(dtype, reduction_length, backend),
     )
-    if tolerated is not None and mismatch_report(got_values, expected, allowed) is not None:
+    regime = "exact" if exact else "bounded"
+    mismatched = mismatch_report(got_values, expected, allowed) is not None
+    if tolerated is not None and mismatched:
         note(f"known defect, wrong as listed: {tolerated.name}")
+        record_error(comparison, regime, got_values, expected, bound, allowed, f"known defect: {tolerated.name}")
         return
     if record:
-        record_error(api, dtype, "exact" if exact else "bounded", comparison.backend, got_values, expected, bound, allowed)
+        record_error(comparison, regime, got_values, expected, bound, allowed, "fail" if mismatched else "pass")
     assert_conv_close(got_values, expected, allowed, comparison, save_reproduction=record)
 
 
-def record_error(api, dtype, regime, backend, got, expected, bound, allowed) -> None:
-    """Feed the error statistics, and steer Hypothesis towards the largest relative error.
-    Only finite expectations with finite allowances count (infinities are matched exactly)."""
+def record_error(comparison: Comparison, regime: str, got, expected, bound, allowed, verdict: str) -> None:
+    """Feed the run's results and error statistics, and steer Hypothesis towards the largest
+    relative error. Only finite expectations with finite allowances count towards the errors
+    (infinities are matched exactly)."""
+    c = comparison
+    api = c.api if c.gradient is None else f"grad_{c.gradient}"
     counted = np.isfinite(expected) & np.isfinite(allowed)
     got, expected, bound, allowed = (np.where(counted, a, 0.0) for a in (got, expected, bound, allowed))
     error = np.abs(got - expected)
-    in_eps = float(np.max(error / (tolerance.EPS[dtype] * bound + tolerance.FLOOR[dtype]), initial=0.0))
+    if c.backend in tolerance.TRANSFORM_BACKEND_EPS:
+        bound = bound.max(axis=(-2, -1), keepdims=True, initial=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
+        in_eps = float(np.max(error / (tolerance.EPS[c.dtype] * bound + tolerance.FLOOR[c.dtype]), initial=0.0))
         of_allowance = float(np.max(np.where(error > 0, error / allowed, 0.0), initial=0.0))
-    observations.observe(api, dtype, backend, regime, in_eps, of_allowance)
+    observations.record_example(
+        api=api, dtype=c.dtype, backend=c.backend, regime=regime, config=asdict(c.config), execution=repr(c.execution),
+        worst_in_eps=in_eps, worst_of_allowance=of_allowance, verdict=verdict,
+    )
+    if verdict != "pass":
+        return
+    if regime == "bounded":
+        digest = observations.case_digest(f"{api}|{c.dtype}|{c.config!r}|{c.execution!r}", c.input, c.weight, c.bias, c.grad_output)
+        observations.record_output(digest, got, allowed)
+    observations.observe(api, c.dtype, c.backend, regime, in_eps, of_allowance)
     if currently_in_test_context():
         event(f"regime={regime}")
-        event(f"backend={backend} ({dtype})")
+        event(f"backend={c.backend} ({c.dtype})")
         if regime == "bounded" and math.isfinite(in_eps):
-            target(in_eps, label=f"error in eps*bound units ({api}, {dtype}, {backend})")
+            target(in_eps, label=f"error in eps*bound units ({api}, {c.dtype}, {c.backend})")
 
 
 def check_call(api: str, config: Conv2dConfig, call, x: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor | None:

@@ -102,7 +102,7 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
         "    bad = ~np.where(finite, np.abs(got - expected) <= allowed, same_special)",
         "worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), -1.0)), got.shape)",
         'print(f"torch {torch.__version__}: {bad.sum()} of {bad.size} elements outside the allowance;"',
-        '      f" at {worst}: got {got[worst]!r}, expected {expected[worst]!r}, allowed {allowed[worst]!r}")',
+        '      f" at {tuple(map(int, worst))}: got {float(got[worst])!r}, expected {float(expected[worst])!r}, allowed {float(allowed[worst])!r}")',
         "sys.exit(1 if bad.any() else 0)",
     ]
     return "\n".join(lines) + "\n"
