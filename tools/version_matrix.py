@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 def forward(dtype: str):
-    return (f"test_forward.py::", f"[{dtype}]", lambda row: row["api"] in ("nn.Conv2d", "F.conv2d") and row["dtype"] == dtype)
+    return ("test_forward.py::", f"[{dtype}]", lambda row: row["api"] in ("nn.Conv2d", "F.conv2d") and row["dtype"] == dtype)
 
 
 AREAS = {  # area -> (test module, a part of the test id, which rows of the worst-error table; forward: all forward checks)
