@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import reference
 
+from .capabilities import torch_release
 from .strategies import Conv2dConfig, conv2d_configs
 
 CONV_ARGS = ("stride", "padding", "dilation", "groups", "padding_mode")
@@ -370,6 +371,14 @@ ONE_PAD_VALUE = "padding=[p] reaches F.pad as (p, p), which pads only the width 
 THREE_PAD_VALUES = "padding=(0, h, w) reaches F.pad as six values, which pad the channels by 0"
 STRING_PADDING_BIAS_DTYPE = "with padding 'same' or 'valid', conv2d does not check the bias dtype"
 NO_OUTPUT_CHANNELS = "on zero input channels conv2d returns zero output channels, not out_channels (pytorch/pytorch#56998)"
+REFLECT_NO_CHANNELS = "before torch 2.1, reflect padding takes an unbatched input with no channels as no images, and pads it"
+# Checked: 2.0.1 accepts, 2.1.0 and later reject. The padded values are none, so torch runs the
+# zero-padded call (the pads fit: only the channels are broken).
+REFLECT_TAKES_NO_CHANNELS = torch_release() < "2.1.0"
+# Before torch 2.1 (pytorch/pytorch#106148) circular padding took exactly two values per spatial
+# axis of a batched input, so torch rejected six values as the reference does: no quirk there.
+# Checked: rejected on 2.0.1, accepted on 2.1.0, 2.1.2, 2.5.1, 2.9.1 and 2.13.0.
+CIRCULAR_TAKES_SIX_PAD_VALUES = torch_release() >= "2.1.0"
 
 
 def _bool_after_first(value) -> bool:
@@ -385,6 +394,8 @@ def torch_quirk(call: InvalidCall) -> tuple[str, tuple | None] | None:
         if _bool_after_first(kwargs[name]) and (name != "padding" or padding_mode == "zeros"):
             return BOOL_AFTER_FIRST, ((name, tuple(int(v) for v in kwargs[name])),)
     if len(input_shape) in (3, 4) and input_shape[-3] == 0:
+        if REFLECT_TAKES_NO_CHANNELS and padding_mode == "reflect" and len(input_shape) == 3:
+            return REFLECT_NO_CHANNELS, (("padding_mode", "zeros"),)
         return NO_OUTPUT_CHANNELS, None
     dtypes = {name: call.changed(f"{name}_dtype", "float64") for name in ("input", "weight", "bias")}
     if isinstance(padding, str) and padding_mode == "zeros" and dtypes["bias"] != dtypes["input"] == dtypes["weight"]:
@@ -395,6 +406,6 @@ def torch_quirk(call: InvalidCall) -> tuple[str, tuple | None] | None:
         return BOOL_AFTER_FIRST, (("padding", tuple(int(v) for v in padding)),)
     if len(padding) == 1 and len(input_shape) == 3:
         return ONE_PAD_VALUE, (("padding", (0, padding[0])),)
-    if len(padding) == 3 and padding[0] == 0 and len(input_shape) == 4:
+    if len(padding) == 3 and padding[0] == 0 and len(input_shape) == 4 and (padding_mode != "circular" or CIRCULAR_TAKES_SIX_PAD_VALUES):
         return THREE_PAD_VALUES, (("padding", tuple(padding[1:])),)
     return None

@@ -88,7 +88,7 @@ KNOWN_DEFECTS = (
         summary="bfloat16 conv on oneDNN's AMX kernel (brg_conv_fwd:avx10_1_512_amx) reads the wrong input rows"
         " when the output width is 1 and stride_w > 1: wrong values, NaN or stale memory",
         link="https://github.com/pytorch/pytorch/issues/169688 (same kernel, strided bf16 convs wrong; this shape not yet filed)",
-        first_seen="2.13.0",
+        first_seen="2.2.0",  # not on 2.0.1, 2.1.0, 2.1.2
         fixed_in=None,
         crashes=False,
         on_this_cpu=lambda: "amx_bf16" in cpu_flags(),
@@ -98,9 +98,9 @@ KNOWN_DEFECTS = (
     KnownDefect(
         name="onednn_brgconv_all_padding_crash",
         summary="float16/bfloat16 conv on oneDNN's brgemm kernel segfaults when every output row or column"
-        " is computed from zero padding alone (oneDNN v3.12, bundled with torch 2.13)",
+        " is computed from zero padding alone (oneDNN v3.3 to v3.12, bundled with torch 2.2 to 2.13)",
         link="https://github.com/uxlfoundation/oneDNN/issues/5942 (fixed by oneDNN PR 5944, after v3.12)",
-        first_seen="2.13.0",
+        first_seen="2.2.0",  # not on 2.0.1, 2.1.0, 2.1.2
         fixed_in=None,
         crashes=True,
         on_this_cpu=lambda: bool({"amx_bf16", "avx512_fp16"} & cpu_flags()),
@@ -113,7 +113,7 @@ KNOWN_DEFECTS = (
         " inf weight tap that meets only padding gives a finite result; Slow2d, and F.pad then padding=0,"
         " give NaN (inf * 0), so the answer depends on the kernel torch picks",
         link="https://github.com/pytorch/pytorch/issues/157237 (related: backend-dependent NaN propagation; this case not yet filed)",
-        first_seen="2.13.0",
+        first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
         crashes=False,
         on_this_cpu=lambda: "avx512f" in cpu_flags(),
@@ -125,7 +125,7 @@ KNOWN_DEFECTS = (
         summary="bfloat16 conv on oneDNN turns outputs whose windows never read an inf input pixel into NaN:"
         " its kernels pair the pixel with zero weights that pad the reduction (inf * 0)",
         link="not yet filed upstream; reproducer tests/defects/onednn_bf16_nonfinite_input_spreads_nan.py",
-        first_seen="2.13.0",
+        first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
         crashes=False,
         on_this_cpu=lambda: "avx512_bf16" in cpu_flags(),
@@ -137,12 +137,35 @@ KNOWN_DEFECTS = (
         summary="bfloat16 conv on oneDNN treats subnormal operands and products as zero, as the x86 AVX512_BF16"
         " instructions do by design (Intel SDM, VDPBF16PS); Slow2d and the float64 result keep them",
         link="https://github.com/llvm/llvm-project/pull/90425 (x86 bf16 instructions flush denormals)",
-        first_seen="2.13.0",
+        first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
         crashes=False,
         on_this_cpu=lambda: "avx512_bf16" in cpu_flags(),
         applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
         and reaches_bfloat16_subnormals(operands),
+    ),
+    KnownDefect(
+        name="slow2d_bf16_accumulates_in_bfloat16",
+        summary="bfloat16 conv (forward and grad_input) on torch's own Slow2d/SlowDilated2d kernels sums in bfloat16,"
+        " not float32: the error grows with the reduction length (258 ones sum to 256)",
+        link="https://github.com/pytorch/pytorch/issues/83863 (cpublas' reference bf16 gemm summed in bf16; fixed by PR 96074)",
+        first_seen="2.0.1",  # the oldest release checked
+        fixed_in="2.1.0",
+        crashes=False,
+        on_this_cpu=lambda: True,
+        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend in ("Slow2d", "SlowDilated2d"),
+    ),
+    KnownDefect(
+        name="nnpack_padding_not_below_kernel",
+        summary="float32 conv routed to NNPACK (batch >= 16, oneDNN not taken) with padding >= kernel size raises"
+        " RuntimeError 'NNPACK SpatialConvolution_updateOutput failed': NNPACK does not support such padding",
+        link="https://github.com/pytorch/pytorch/issues/90142 (fixed by PR 92238, which keeps such calls off NNPACK)",
+        first_seen="2.0.1",  # the oldest release checked
+        fixed_in="2.1.0",
+        crashes=True,  # raises rather than returning a result: not run
+        on_this_cpu=lambda: torch._nnpack_available(),
+        applies=lambda config, dtype, backend, operands: backend == "NnpackSpatial"
+        and any(geometry(config).pads[axis][0] >= geometry(config).kernel[axis] for axis in (0, 1)),
     ),
 )
 

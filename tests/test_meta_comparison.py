@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import assume, given
 
-from .differential import TORCH_DTYPES, case_arrays, check_against_reference, make_layer
+from .differential import TORCH_DTYPES, case_arrays, check_against_reference, make_layer, run_valid_call
 from .strategies import Conv2dConfig, conv2d_cases
 
 # N, C, H, W all different, kernel not square
@@ -29,7 +29,8 @@ def must_reject(got, x, w, b, config):
 @pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
 def test_rejects_a_kernel_flipped_180_degrees(dtype):
     x, w, b = normal_tensors(SHAPES, dtype)
-    check_against_reference("F.conv2d", F.conv2d(x, w, b, padding=1), x, w, b, SHAPES, record=False)  # the honest answer passes
+    honest = run_valid_call(lambda: F.conv2d(x, w, b, padding=1), dtype, SHAPES, skip=True)
+    check_against_reference("F.conv2d", honest, x, w, b, SHAPES, record=False)  # the honest answer passes
     must_reject(F.conv2d(x, w.flip(2, 3), b, padding=1), x, w, b, SHAPES)
 
 
@@ -37,7 +38,8 @@ def test_rejects_a_kernel_flipped_180_degrees(dtype):
 @pytest.mark.parametrize("shifted_pads", [(1, 1, 2, 0), (1, 1, 0, 2), (2, 0, 1, 1), (0, 2, 1, 1)], ids=["down", "up", "right", "left"])
 def test_rejects_padding_shifted_by_one_pixel(dtype, shifted_pads):
     x, w, b = normal_tensors(SHAPES, dtype)
-    must_reject(F.conv2d(F.pad(x, shifted_pads), w, b), x, w, b, SHAPES)
+    shifted = run_valid_call(lambda: F.conv2d(F.pad(x, shifted_pads), w, b), dtype, SHAPES, skip=True)
+    must_reject(shifted, x, w, b, SHAPES)
 
 
 def test_rejects_same_padding_with_the_odd_pixel_first():
@@ -53,6 +55,7 @@ def test_rejects_a_relative_error_of_1e_4_in_float32(case):
     layer = make_layer(case.config, "float32", w, b)
     inputs = torch.from_numpy(x).float()
     with torch.no_grad():
-        honest = layer(inputs)
+        honest = run_valid_call(lambda: layer(inputs), "float32", case.config)
+    assume(honest is not None)  # a capability gap of this torch
     assume(bool(honest.abs().max() > 0))  # every tap in zero padding: scaling changes nothing
     must_reject(honest * (1 + 1e-4), inputs, layer.weight, layer.bias, case.config)

@@ -20,7 +20,9 @@ failed = False
 for name, body in CASES.items():
     code = f"import torch, torch.nn.functional as F; torch.set_num_threads(1); {body}; assert bool((y == 0).all()), y"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    outcome = "ok" if result.returncode == 0 else f"crashed (signal {-result.returncode})" if result.returncode < 0 else "wrong result"
+    unsupported = result.returncode > 0 and "not implemented for" in result.stderr  # no CPU conv for the dtype: nothing to crash
+    outcome = "ok" if result.returncode == 0 else f"crashed (signal {-result.returncode})" if result.returncode < 0 else \
+        "not implemented in this torch" if unsupported else "wrong result"
     print(f"{name}: {outcome}")
-    failed |= result.returncode != 0
+    failed |= result.returncode != 0 and not unsupported
 sys.exit(1 if failed else 0)
