@@ -1,10 +1,10 @@
 """The conv2d gradient in float64, for the loss L = sum(conv2d(input, weight, bias) * grad_output).
 
-The forward pass is one matmul per kernel tap on a strided slice of the padded input, so
-each tap's gradient is two matmuls: grad_output against that slice (for the weight) and
-the tap's weight, transposed, against grad_output, scattered back into the slice (for the
-padded input). Padding only copies values, so the padded input's gradient folds back onto
-the input: each padded position adds to the input position it copied.
+The forward pass multiplies the weight by the im2col columns of the padded input, so the
+weight's gradient is grad_output times the columns, transposed, and the columns' gradient is
+the weight, transposed, times grad_output; each column entry copied one padded pixel, so its
+gradient adds back onto that pixel (col2im, one kernel tap at a time). Padding only copies
+values too, so the padded input's gradient folds back onto the input the same way.
 """
 
 from __future__ import annotations
@@ -12,46 +12,66 @@ from __future__ import annotations
 import numpy as np
 
 from . import spec
-from .forward import output_size, prepare
-from .padding import source_indices
+from .forward import NARROW, column_blocks, correlate, output_size, prepare, scratch, windows
+from .padding import fold_borders, pad_input
 
 
 def correlate_backward(grad_output: np.ndarray, padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int):
     """The gradients of forward.correlate: (grad of the padded input, grad of the weight)."""
     n, c, hp, wp = padded.shape
     out_channels, per_group, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = stride, dilation
     ho, wo = grad_output.shape[2:]
-    grouped_input = padded.reshape(n, groups, per_group, hp, wp)
-    grouped_weight = weight.reshape(groups, out_channels // groups, per_group, kh, kw)
-    g = grad_output.reshape(n, groups, out_channels // groups, ho * wo)
-    grad_padded = np.zeros((n, groups, per_group, hp, wp))
-    grad_weight = np.zeros((groups, out_channels // groups, per_group, kh, kw))
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            taps = grouped_input[:, :, :, rows, cols].reshape(n, groups, per_group, ho * wo)
-            grad_weight[:, :, :, i, j] = (g @ taps.swapaxes(-1, -2)).sum(axis=0)
-            back = grouped_weight[:, :, :, i, j].swapaxes(-1, -2) @ g
-            grad_padded[:, :, :, rows, cols] += back.reshape(n, groups, per_group, ho, wo)
-    return grad_padded.reshape(n, c, hp, wp), grad_weight.reshape(weight.shape)
+    outs, taps = out_channels // groups, per_group * kh * kw
+    # With few output channels per group, the columns' gradient is a matmul with a tiny inner
+    # dimension followed by kh*kw strided adds, all memory traffic; for stride 1 a transposed
+    # correlation gives the same sums faster. It multiplies every kernel tap by the zeros around
+    # grad_output too, which is harmless only for a finite weight (inf * 0 would be a NaN).
+    transposed = stride == (1, 1) and outs < NARROW and bool(np.isfinite(weight).all())
+    grad_padded = transposed_correlate(grad_output, weight, dilation, groups) if transposed else np.zeros((n, c, hp, wp))
+    # no two pixels of one tap's window share memory, so += through this view is safe per tap
+    grad_columns = windows(grad_padded, (kh, kw), stride, dilation, (ho, wo), writeable=True)
+    grouped_weight_t = weight.reshape(groups, outs, taps).swapaxes(1, 2)
+    g = grad_output.reshape(n, groups, outs, ho * wo)
+    grad_weight = np.zeros((groups, outs, taps))
+    for images, rows, block in column_blocks(windows(padded, (kh, kw), stride, dilation, (ho, wo)), groups, outs):
+        g_block = g[images, :, :, rows.start * wo : rows.stop * wo]
+        grad_weight += (g_block @ block.swapaxes(-1, -2)).sum(axis=0)
+        if transposed:
+            continue
+        column_grad = scratch("column_grad", block.size).reshape(block.shape)
+        np.matmul(grouped_weight_t, g_block, out=column_grad)
+        column_grad = column_grad.reshape(block.shape[0], c, kh, kw, rows.stop - rows.start, wo)
+        for i in range(kh):
+            for j in range(kw):
+                grad_columns[images, :, i, j, rows] += column_grad[:, :, i, j]
+    return grad_padded, grad_weight.reshape(weight.shape)
+
+
+def transposed_correlate(grad_output: np.ndarray, weight: np.ndarray, dilation, groups: int) -> np.ndarray:
+    """For stride 1, the padded input's gradient: grad_output zero-padded by the kernel's extent,
+    correlated with the kernel flipped and its two channel axes swapped within each group."""
+    out_channels, per_group, kh, kw = weight.shape
+    extent_h, extent_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+    padded = pad_input(grad_output, ((extent_h, extent_h), (extent_w, extent_w)), "zeros")
+    flipped = weight.reshape(groups, out_channels // groups, per_group, kh, kw).swapaxes(1, 2)[..., ::-1, ::-1]
+    return correlate(padded, flipped.reshape(groups * per_group, out_channels // groups, kh, kw), (1, 1), dilation, groups)
 
 
 def fold_padding(grad_padded: np.ndarray, size, pads: spec.Pads, padding_mode: str) -> np.ndarray:
-    """The input's gradient from the padded input's: crop for zeros, else sum over the copies."""
+    """The input's gradient from the padded input's: crop for zeros, else sum over the copies
+    first. That sum is done in place: grad_padded is used up."""
     (top, bottom), (left, right) = pads
     height, width = size
-    if padding_mode == "zeros":
-        return grad_padded[:, :, top : top + height, left : left + width].copy()
-    rows = source_indices(height, top, bottom, padding_mode)
-    cols = source_indices(width, left, right, padding_mode)
-    n, c, _, padded_w = grad_padded.shape
-    by_rows = np.zeros((n, c, height, padded_w))
-    np.add.at(by_rows, (slice(None), slice(None), rows), grad_padded)
-    folded = np.zeros((n, c, height, width))
-    np.add.at(folded, (slice(None), slice(None), slice(None), cols), by_rows)
-    return folded
+    if padding_mode != "zeros":
+        if min(top, bottom, left, right) < 0:  # give back the cropped rows and columns, with zero gradient
+            uncrop = ((max(-top, 0), max(-bottom, 0)), (max(-left, 0), max(-right, 0)))
+            grad_padded = pad_input(grad_padded, uncrop, "zeros")
+            (top, bottom), (left, right) = (max(top, 0), max(bottom, 0)), (max(left, 0), max(right, 0))
+        fold_borders(grad_padded, height, top, bottom, padding_mode, axis=2)
+        fold_borders(grad_padded[:, :, top : top + height], width, left, right, padding_mode, axis=3)
+    if (top, bottom, left, right) == (0, 0, 0, 0):
+        return grad_padded
+    return grad_padded[:, :, top : top + height, left : left + width].copy()
 
 
 def conv2d_backward(grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):

@@ -1,7 +1,8 @@
-"""The conv2d forward pass in float64: validate, pad, then correlate tap by tap."""
+"""The conv2d forward pass in float64: validate, pad, then correlate by im2col and matmul."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,21 +46,73 @@ def output_size(padded: int, kernel: int, stride: int, dilation: int) -> int:
     return (padded - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def windows(padded: np.ndarray, kernel_size, stride, dilation, out_size, writeable: bool = False) -> np.ndarray:
+    """A view (N, C, kh, kw, Ho, Wo) of the padded input: [n, c, i, j, y, x] = padded[n, c, y*sh + i*dh, x*sw + j*dw]."""
+    n, c = padded.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_size, stride, dilation, out_size
+    s_n, s_c, s_h, s_w = padded.strides
+    shape, strides = (n, c, kh, kw, ho, wo), (s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w)
+    return np.lib.stride_tricks.as_strided(padded, shape, strides, writeable=writeable)
+
+
+# Below this many output channels per group (depthwise, say), a matmul against the im2col columns
+# reads each column about once: it runs at memory speed, not at the speed of arithmetic.
+NARROW = 8
+
+
+def blocks(n: int, ho: int, bytes_per_row: int, budget: int) -> list[tuple[slice, slice]]:
+    """(images, output rows) per block: whole images when one fits in the budget, else rows of one image."""
+    rows = max(1, budget // max(1, bytes_per_row))
+    if rows >= ho:
+        images = rows // ho
+        return [(slice(first, min(first + images, n)), slice(0, ho)) for first in range(0, n, images)]
+    return [(slice(image, image + 1), slice(first, min(first + rows, ho))) for image in range(n) for first in range(0, ho, rows)]
+
+
+_scratch = threading.local()
+
+
+def scratch(name: str, size: int) -> np.ndarray:
+    """A float64 work buffer of `size` elements, kept per thread and name between calls: fresh
+    megabyte-sized arrays come back from the allocator as new pages, and faulting them in costs
+    more than the arithmetic on mid-sized convolutions."""
+    buffer = getattr(_scratch, name, None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size)
+        setattr(_scratch, name, buffer)
+    return buffer[:size]
+
+
+def column_blocks(columns: np.ndarray, groups: int, outs: int):
+    """Yield (images, rows, block): the im2col columns of those images and output rows, as
+    (images, groups, C/groups*kh*kw, rows*Wo), for a matmul with `outs` output channels per group.
+
+    The columns are built a block at a time into one reused buffer, which is faster than one
+    whole-batch im2col and keeps the extra memory to a block: 1 MiB, to stay in cache, for a
+    memory-bound (narrow) matmul; 8 MiB otherwise, for fewer and larger matmuls. A block is
+    only valid until the next one is yielded.
+    """
+    n, c, kh, kw, ho, wo = columns.shape
+    for images, rows in blocks(n, ho, c * kh * kw * wo * 8, 1 << 20 if outs < NARROW else 1 << 23):
+        window = columns[images, :, :, :, rows]
+        if not window.flags.c_contiguous:  # a 1x1 kernel with stride 1 needs no copy
+            copy = scratch("columns", window.size).reshape(window.shape)
+            np.copyto(copy, window)
+            window = copy
+        yield images, rows, window.reshape(window.shape[0], groups, c // groups * kh * kw, window.shape[-2] * wo)
+
+
 def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int) -> np.ndarray:
-    """Cross-correlate an already padded input: one batched matmul per kernel tap."""
+    """Cross-correlate an already padded input: im2col, then one matmul per group and block."""
     n, c, hp, wp = padded.shape
     out_channels, per_group, kh, kw = weight.shape
     (sh, sw), (dh, dw) = stride, dilation
     ho, wo = output_size(hp, kh, sh, dh), output_size(wp, kw, sw, dw)
-    grouped_input = padded.reshape(n, groups, per_group, hp, wp)
-    grouped_weight = weight.reshape(groups, out_channels // groups, per_group, kh, kw)
-    out = np.zeros((n, groups, out_channels // groups, ho * wo))
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            taps = grouped_input[:, :, :, rows, cols].reshape(n, groups, per_group, ho * wo)
-            out += grouped_weight[:, :, :, i, j] @ taps
+    outs = out_channels // groups
+    grouped_weight = weight.reshape(groups, outs, per_group * kh * kw)
+    out = np.empty((n, groups, outs, ho * wo))
+    for images, rows, block in column_blocks(windows(padded, (kh, kw), stride, dilation, (ho, wo)), groups, outs):
+        np.matmul(grouped_weight, block, out=out[images, :, :, rows.start * wo : rows.stop * wo])
     return out.reshape(n, out_channels, ho, wo)
 
 

@@ -28,8 +28,11 @@ def source_indices(size: int, before: int, after: int, padding_mode: str) -> np.
 
 
 def pad_input(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
+    """x padded by pads; x itself when there is nothing to pad."""
     (top, bottom), (left, right) = pads
     n, c, h, w = x.shape
+    if pads == ((0, 0), (0, 0)):
+        return x
     if padding_mode == "zeros":
         padded = np.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
         padded[:, :, top : top + h, left : left + w] = x
@@ -37,3 +40,12 @@ def pad_input(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
     rows = source_indices(h, top, bottom, padding_mode)
     cols = source_indices(w, left, right, padding_mode)
     return x[:, :, rows[:, None], cols[None, :]]
+
+
+def fold_borders(grad: np.ndarray, size: int, before: int, after: int, padding_mode: str, axis: int) -> None:
+    """In place, along one axis of a padded array's gradient (before, after >= 0): add each border
+    position onto the middle position that holds the input index it copied."""
+    sources = source_indices(size, before, after, padding_mode)
+    view = np.moveaxis(grad, axis, 0)
+    for position in (*range(before), *range(before + size, before + size + after)):
+        view[before + sources[position]] += view[position]
