@@ -16,9 +16,9 @@ import reference
 from reference.padding import source_indices
 
 from . import knobs, known_defects, tolerance
-from .assertions import Comparison, assert_conv_close, mismatch_report
+from .assertions import Comparison
 from .backends import conv_backend
-from .differential import EXPONENT_STEP, TORCH_DTYPES, as_numpy, case_arrays, make_layer, note, record_error, run_valid_call, within
+from .differential import EXPONENT_STEP, TORCH_DTYPES, as_numpy, case_arrays, judge, make_layer, run_valid_call, within
 from .execution import executions
 from .strategies import Conv2dConfig, conv2d_cases, value_recipes
 
@@ -63,14 +63,7 @@ def check_gradient(name, got, expected, bound, dtype, sums, comparison, tolerate
     expected, allowed = tolerance.with_overflow(expected, allowed, dtype)
     comparison = Comparison(**{**comparison.__dict__, "gradient": name,
                                "regime": "exact: 0" if exact else tolerance.describe(dtype, inner, comparison.backend, outer)})
-    regime = "exact" if exact else "bounded"
-    mismatched = mismatch_report(got, expected, allowed) is not None
-    if tolerated is not None and mismatched:
-        note(f"known defect, wrong as listed: {tolerated.name}")
-        record_error(comparison, regime, got, expected, bound, allowed, f"known defect: {tolerated.name}")
-        return
-    record_error(comparison, regime, got, expected, bound, allowed, "fail" if mismatched else "pass")
-    assert_conv_close(got, expected, allowed, comparison)
+    judge(comparison, "exact" if exact else "bounded", got, expected, bound, allowed, tolerated)
 
 
 @pytest.mark.parametrize("dtype", knobs.current.dtypes)
