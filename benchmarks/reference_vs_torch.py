@@ -7,16 +7,19 @@ Run from the repository root (needs torch, numpy and threadpoolctl):
 Each case is timed forward (reference.conv2d against F.conv2d, after F.pad for the non-zero
 padding modes, which is what nn.Conv2d does) and backward (reference.conv2d_backward against
 torch.autograd.grad of that graph for input, weight and bias: the gradients out.backward(g)
-leaves in .grad, without accumulating into them), in one process, the two sides' repeats
-interleaved, after warm-up; the median of the repeats is reported. Two thread settings: one
-thread (torch.set_num_threads(1) and numpy's BLAS limited to one thread through threadpoolctl)
-and the defaults. Also reported: the reference's peak extra memory (tracemalloc, first call
-in a fresh process) against the im2col size, its forward GFLOP/s against np.matmul on the
-im2col GEMM's own shape (the practical ceiling, and with torch's time a floor for the ratio),
-and its agreement with torch relative to |x| conv |w| + |b|. A disagreement above 1e-12 exits
-1, so a fast but wrong reference fails. Other processes' CPU use is measured per row, and a row is
-measured again (after waiting for quiet) while it exceeds --max-busy: on a shared machine,
-timings, above all multi-threaded ones, mean little.
+leaves in .grad, without accumulating into them). Each case runs in a fresh process, shared by
+the two sides, with glibc's malloc told to keep freed memory (MALLOC_ENV; --default-malloc to
+not); the two sides' repeats are interleaved, each after a pause, after warm-up, and the median
+is reported. Two thread settings: one thread (torch.set_num_threads(1) and numpy's BLAS held to
+one thread through threadpoolctl), and the defaults.
+
+Also reported: the reference's peak extra memory (tracemalloc, first call in a fresh process)
+against the im2col size; its forward GFLOP/s against np.matmul on the im2col GEMM's own shape
+(the practical ceiling, and with torch's time a floor for the ratio); and its agreement with
+torch relative to |x| conv |w| + |b|: above 1e-12 the script exits 1, so a fast but wrong
+reference fails. Other processes' CPU use is measured per row, and a row is measured again
+(after waiting for quiet) while it exceeds --max-busy: on a shared machine timings, above all
+multi-threaded ones, mean little.
 
 Results: printed, and written to reports/benchmarks.json and reports/benchmarks.md.
 --reference-from DIR times the `reference` package found in DIR instead (say, a worktree of
@@ -145,13 +148,22 @@ def measure_peak(name: str, direction: str, reference_dir: Path) -> int:
 
 def loops_for(fn, target: float) -> int:
     """Calls per timed sample so that one sample lasts about `target` seconds."""
-    start = time.perf_counter()
-    fn()
-    once = time.perf_counter() - start
-    return max(1, int(target / max(once, 1e-7)))
+    once = []
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        once.append(time.perf_counter() - start)
+    return max(1, int(target / max(min(once), 1e-7)))
+
+
+# After a call, idle worker threads spin for a while (OpenBLAS's, torch's OpenMP pool) before
+# they sleep; on a machine with few cores they would steal a core from the other side's next
+# sample. Each sample starts after a pause that lets them sleep.
+SETTLE_SECONDS = 0.25
 
 
 def sample(fn, loops: int) -> float:
+    time.sleep(SETTLE_SECONDS)
     start = time.perf_counter()
     for _ in range(loops):
         fn()
@@ -230,91 +242,106 @@ def measured(measure, max_busy: float, attempts: int):
 # --- the run -----------------------------------------------------------------------------------
 
 
-def run(cases, repeats: int, target: float, reference_dir: Path, max_busy: float, attempts: int) -> dict:
+def measure_case(name: str, repeats: int, target: float, reference_dir: Path, max_busy: float, attempts: int) -> dict:
+    """One case's row: agreement, peak memory, and both thread settings' timings."""
     import threadpoolctl
     import torch
     import torch.nn.functional as F
 
     reference, bounds = load_reference(reference_dir)
     default_threads = torch.get_num_threads()
+    case = next(c for c in CASES if c.name == name)
+    kwargs, a = case.kwargs(), case.arrays()
+    tx, tw, tb = (torch.from_numpy(a[k]).requires_grad_() for k in "xwb")
+    tg = torch.from_numpy(a["g"])
 
-    class Operands:
-        def __init__(self, case: Case):
-            self.case, self.kwargs = case, case.kwargs()
-            self.a = case.arrays()
-            self.tx, self.tw, self.tb = (torch.from_numpy(self.a[k]).requires_grad_() for k in "xwb")
-            self.tg = torch.from_numpy(self.a["g"])
-            self.graph = self.torch_forward()  # kept for the timed backward passes
+    def torch_forward():
+        x, padding = tx, case.padding
+        if case.mode != "zeros":
+            x, padding = F.pad(x, (case.padding,) * 4, mode=case.mode), 0
+        return F.conv2d(x, tw, tb, case.stride, padding, case.dilation, case.groups)
 
-        def torch_forward(self):
-            case, x, padding = self.case, self.tx, self.case.padding
-            if case.mode != "zeros":
-                x, padding = F.pad(x, (case.padding,) * 4, mode=case.mode), 0
-            return F.conv2d(x, self.tw, self.tb, case.stride, padding, case.dilation, case.groups)
+    graph = torch_forward()  # kept for the timed backward passes
 
-        def torch_forward_nograd(self):
-            with torch.no_grad():
-                return self.torch_forward()
+    def torch_forward_nograd():
+        with torch.no_grad():
+            return torch_forward()
 
-        def torch_backward(self):
-            return torch.autograd.grad(self.graph, (self.tx, self.tw, self.tb), self.tg, retain_graph=True)
+    def torch_backward():
+        return torch.autograd.grad(graph, (tx, tw, tb), tg, retain_graph=True)
 
-        def ref_forward(self):
-            return reference.conv2d(self.a["x"], self.a["w"], self.a["b"], **self.kwargs)
+    def ref_forward():
+        return reference.conv2d(a["x"], a["w"], a["b"], **kwargs)
 
-        def ref_backward(self):
-            return reference.conv2d_backward(self.a["g"], self.a["x"], self.a["w"], self.a["b"], **self.kwargs)
+    def ref_backward():
+        return reference.conv2d_backward(a["g"], a["x"], a["w"], a["b"], **kwargs)
 
-        def agreement(self) -> dict:
-            """max |reference - torch| / max(|x| conv |w| + |b|), per result."""
-            a = self.a
-            ours = (self.ref_forward(), *self.ref_backward())
-            theirs = (self.torch_forward_nograd(), *self.torch_backward())
-            scales = (
-                bounds.conv2d_magnitude(a["x"], a["w"], a["b"], **self.kwargs),
-                *bounds.conv2d_backward_magnitude(a["g"], a["x"], a["w"], a["b"], **self.kwargs),
-            )
-            names = ("output", "grad_input", "grad_weight", "grad_bias")
-            return {name: float(np.max(np.abs(o - t.numpy())) / np.max(s)) for name, o, t, s in zip(names, ours, theirs, scales)}
+    def agreement() -> dict:
+        """max |reference - torch| / max(|x| conv |w| + |b|), per result."""
+        ours = (ref_forward(), *ref_backward())
+        theirs = (torch_forward_nograd(), *torch_backward())
+        scales = (
+            bounds.conv2d_magnitude(a["x"], a["w"], a["b"], **kwargs),
+            *bounds.conv2d_backward_magnitude(a["g"], a["x"], a["w"], a["b"], **kwargs),
+        )
+        names = ("output", "grad_input", "grad_weight", "grad_bias")
+        return {n: float(np.max(np.abs(o - t.numpy())) / np.max(s)) for n, o, t, s in zip(names, ours, theirs, scales)}
 
-    def threads(setting: str):
+    row = {"case": asdict(case), "im2col_bytes": case.im2col_bytes(), "flops": case.flops(), "agreement": agreement()}
+    row["peak_extra_bytes"] = {d: peak_extra_bytes(case, d, reference_dir) for d in ("forward", "backward")}
+    for setting in THREADS:
         single = setting == "1 thread"
         torch.set_num_threads(1 if single else default_threads)
-        return threadpoolctl.threadpool_limits(limits=1 if single else None, user_api="blas")
+        with threadpoolctl.threadpool_limits(limits=1 if single else None, user_api="blas"):
+            (fwd, bwd, gemm), busy = measured(
+                lambda: (
+                    time_pair(ref_forward, torch_forward_nograd, repeats, target),
+                    time_pair(ref_backward, torch_backward, repeats, target),
+                    gemm_seconds(*case.gemm(), repeats, target),
+                ),
+                max_busy,
+                attempts,
+            )
+        row[setting] = {
+            "others_cpu_share": busy,
+            "forward": {"reference_s": fwd[0], "torch_s": fwd[1], "ratio": fwd[0] / fwd[1]},
+            "backward": {"reference_s": bwd[0], "torch_s": bwd[1], "ratio": bwd[0] / bwd[1]},
+            "gemm_s": gemm,
+            "gemm_floor": gemm / fwd[1],
+            "reference_forward_gflops": case.flops() / fwd[0] / 1e9,
+            "numpy_gemm_gflops": case.flops() / gemm / 1e9,
+        }
+    return row
+
+
+# glibc hands large freed blocks back to the kernel, and the next allocation faults its pages
+# in again; how often depends on what else the process allocated, so in one process each side
+# made the other pay page faults (torch's medium forward: 0.55 ms alone, 1.0 ms after a numpy
+# call). These keep freed memory in the process, for both sides alike.
+MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(1 << 25)}
+
+
+def run(cases, args, reference_dir: Path) -> dict:
+    """Each case in a fresh process (the two sides of a case share it): what one case leaves
+    behind (allocator state, thread pools) would otherwise skew the next one's timings."""
+    import threadpoolctl
 
     load = CpuShare()
     square = 2048
     results = {"cases": [], "square_gemm": {"size": square}}
     for setting in THREADS:
-        with threads(setting):
-            seconds, busy = measured(lambda: gemm_seconds(1, square, square, square, repeats, target), max_busy, attempts)
+        with threadpoolctl.threadpool_limits(limits=1 if setting == "1 thread" else None, user_api="blas"):
+            seconds, busy = measured(lambda: gemm_seconds(1, square, square, square, args.repeats, args.sample_seconds), args.max_busy, args.attempts)
         results["square_gemm"][setting] = {"seconds": seconds, "gflops": 2 * square**3 / seconds / 1e9, "others_cpu_share": busy}
     for case in cases:
-        ops = Operands(case)
-        row = {"case": asdict(case), "im2col_bytes": case.im2col_bytes(), "flops": case.flops(), "agreement": ops.agreement()}
-        row["peak_extra_bytes"] = {d: peak_extra_bytes(case, d, reference_dir) for d in ("forward", "backward")}
-        for setting in THREADS:
-            with threads(setting):
-                (fwd, bwd, gemm), busy = measured(
-                    lambda: (
-                        time_pair(ops.ref_forward, ops.torch_forward_nograd, repeats, target),
-                        time_pair(ops.ref_backward, ops.torch_backward, repeats, target),
-                        gemm_seconds(*case.gemm(), repeats, target),
-                    ),
-                    max_busy,
-                    attempts,
-                )
-            row[setting] = {
-                "others_cpu_share": busy,
-                "forward": {"reference_s": fwd[0], "torch_s": fwd[1], "ratio": fwd[0] / fwd[1]},
-                "backward": {"reference_s": bwd[0], "torch_s": bwd[1], "ratio": bwd[0] / bwd[1]},
-                "gemm_s": gemm,
-                "gemm_floor": gemm / fwd[1],
-                "reference_forward_gflops": case.flops() / fwd[0] / 1e9,
-                "numpy_gemm_gflops": case.flops() / gemm / 1e9,
-            }
-        torch.set_num_threads(default_threads)
-        results["cases"].append(row)
+        command = [
+            sys.executable, __file__, "--measure-case", case.name, "--repeats", str(args.repeats),
+            "--sample-seconds", str(args.sample_seconds), "--max-busy", str(args.max_busy),
+            "--attempts", str(args.attempts), "--reference-from", str(reference_dir),
+        ]
+        env = os.environ if args.default_malloc else {**os.environ, **MALLOC_ENV}
+        output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+        results["cases"].append(json.loads(output.strip().splitlines()[-1]))
         print(f"  {case.name}: done", file=sys.stderr)
     results["other_processes_cpu_share"] = load.others()
     return results
@@ -441,7 +468,9 @@ def markdown(results: dict, cases, args) -> str:
         f"- OPENBLAS_* environment: {env['openblas_env'] or 'none set'}",
         f"- other processes' share of the machine's CPU time during the whole run: {fmt_share(share)}; a row measured"
         f" while it exceeded {args.max_busy:.0%} was measured again, after the machine went quiet, up to {args.attempts} times",
-        f"- {args.repeats} interleaved repeats per side after warm-up, each about {args.sample_seconds} s of calls; medians.",
+        f"- each case in a fresh process with {'the default malloc' if args.default_malloc else ' '.join(f'{k}={v}' for k, v in MALLOC_ENV.items())};"
+        f" {args.repeats} interleaved repeats per side after warm-up, each after a {SETTLE_SECONDS} s pause and about"
+        f" {args.sample_seconds} s of calls; medians.",
         "- torch forward: F.conv2d (after F.pad in the non-zero modes, as nn.Conv2d does); torch backward:"
         " torch.autograd.grad of that graph for input, weight and bias.",
         "",
@@ -455,22 +484,28 @@ def markdown(results: dict, cases, args) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats per side (median reported)")
-    parser.add_argument("--sample-seconds", type=float, default=0.05, help="calls per repeat are chosen to last about this long")
+    parser.add_argument("--repeats", type=int, default=9, help="timed repeats per side (median reported)")
+    parser.add_argument("--sample-seconds", type=float, default=0.1, help="calls per repeat are chosen to last about this long")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     parser.add_argument("--output", default=str(ROOT / "reports" / "benchmarks"), help="path prefix for the .json and .md files")
     parser.add_argument("--max-busy", type=float, default=0.05, help="remeasure a row while other processes used more of the CPU than this")
     parser.add_argument("--attempts", type=int, default=5, help="measurements per row at most")
+    parser.add_argument("--default-malloc", action="store_true", help=f"leave glibc's malloc as it is (default: {MALLOC_ENV})")
     parser.add_argument("--reference-from", type=Path, default=ROOT, help="directory holding the reference package to time")
     parser.add_argument("--peak-memory", nargs=2, help=argparse.SUPPRESS)  # internal: CASE DIRECTION, in a fresh process
+    parser.add_argument("--measure-case", help=argparse.SUPPRESS)  # internal: one case's row, in a fresh process
     args = parser.parse_args()
     reference_dir = args.reference_from.resolve()
     if args.peak_memory:
         print(measure_peak(*args.peak_memory, reference_dir))
         return 0
+    if args.measure_case:
+        row = measure_case(args.measure_case, args.repeats, args.sample_seconds, reference_dir, args.max_busy, args.attempts)
+        print(json.dumps(row))
+        return 0
     cases = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
     command = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-    results = {"environment": environment(command, reference_dir), **run(cases, args.repeats, args.sample_seconds, reference_dir, args.max_busy, args.attempts)}
+    results = {"environment": environment(command, reference_dir), **run(cases, args, reference_dir)}
     text = tables(results)
     print(text)
     busy = [row[s]["others_cpu_share"] for row in results["cases"] for s in THREADS if row[s]["others_cpu_share"] is not None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import spec
-from .forward import NARROW, column_blocks, correlate, output_size, prepare, scratch, windows
+from .forward import column_blocks, correlate, output_size, prepare, scratch, windows
 from .padding import fold_borders, pad_input
 
 
@@ -22,11 +22,12 @@ def correlate_backward(grad_output: np.ndarray, padded: np.ndarray, weight: np.n
     out_channels, per_group, kh, kw = weight.shape
     ho, wo = grad_output.shape[2:]
     outs, taps = out_channels // groups, per_group * kh * kw
-    # With few output channels per group, the columns' gradient is a matmul with a tiny inner
-    # dimension followed by kh*kw strided adds, all memory traffic; for stride 1 a transposed
-    # correlation gives the same sums faster. It multiplies every kernel tap by the zeros around
-    # grad_output too, which is harmless only for a finite weight (inf * 0 would be a NaN).
-    transposed = stride == (1, 1) and outs < NARROW and bool(np.isfinite(weight).all())
+    # For stride 1 the padded input's gradient is also a correlation (transposed_correlate). It
+    # skips the columns' gradient and its kh*kw strided adds, but its matmul has only C/groups
+    # rows where col2im's has O/groups of inner dimension: measured faster when C/groups >= O/groups.
+    # It multiplies every kernel tap by the zeros around grad_output too, which is harmless only
+    # for a finite weight (inf * 0 would be a NaN the true gradient lacks).
+    transposed = stride == (1, 1) and per_group >= outs and bool(np.isfinite(weight).all())
     grad_padded = transposed_correlate(grad_output, weight, dilation, groups) if transposed else np.zeros((n, c, hp, wp))
     # no two pixels of one tap's window share memory, so += through this view is safe per tap
     grad_columns = windows(grad_padded, (kh, kw), stride, dilation, (ho, wo), writeable=True)

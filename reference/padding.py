@@ -39,7 +39,10 @@ def pad_input(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
         return padded
     rows = source_indices(h, top, bottom, padding_mode)
     cols = source_indices(w, left, right, padding_mode)
-    return x[:, :, rows[:, None], cols[None, :]]
+    # one gather over flattened planes: unlike x[:, :, rows[:, None], cols], whose result is laid
+    # out pixel-major, this is C-contiguous, which the im2col copy reads several times faster
+    plane = (rows[:, None] * w + cols[None, :]).ravel()
+    return np.take(x.reshape(n * c, h * w), plane, axis=1).reshape(n, c, len(rows), len(cols))
 
 
 def fold_borders(grad: np.ndarray, size: int, before: int, after: int, padding_mode: str, axis: int) -> None:
