@@ -41,6 +41,12 @@ def pytest_addoption(parser):
     group.addoption("--report-dir", default=knobs.current.report_dir, help="where results are written (env CONV2D_REPORT_DIR)")
 
 
+def runs_the_suite(config) -> bool:
+    """False when pytest was pointed at benchmarks/ only: those runs leave reports/ alone."""
+    paths = [arg for arg in config.args if not arg.startswith("-")]
+    return not paths or not all(Path(arg.split("::")[0]).resolve().is_relative_to(Path(__file__).parent / "benchmarks") for arg in paths)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     knobs.current.dtypes = knobs.parse_dtypes(config.getoption("dtypes"))
@@ -48,7 +54,7 @@ def pytest_configure(config):
     knobs.current.report_dir = config.getoption("report_dir")
     knobs.current.profile = config.getoption("hypothesis_profile", None) or knobs.current.profile
     torch.set_num_threads(knobs.current.threads)
-    if config.option.xmlpath is None and not hasattr(config, "workerinput"):
+    if config.option.xmlpath is None and not hasattr(config, "workerinput") and runs_the_suite(config):
         config.option.xmlpath = str(Path(knobs.current.report_dir) / "junit.xml")
 
 
@@ -97,6 +103,8 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session):
+    if not runs_the_suite(session.config):
+        return
     worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
     observations.save_outputs(knobs.current.report_dir, worker)
     if hasattr(session.config, "workerinput"):
@@ -115,6 +123,7 @@ def pytest_sessionfinish(session):
     results.write(str(folder), meta, _outcomes, rows, observations.examples())
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown under -p no:xdist
 def pytest_testnodedown(node, error):
     payload = getattr(node, "workeroutput", {}).get("observations")
     if payload:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import spec
-from .forward import column_blocks, correlate, output_size, prepare, scratch, windows
+from .forward import column_blocks, correlate, is_pointwise, output_size, pixel_range, prepare, scratch, windows
 from .padding import fold_borders, pad_input
 
 
@@ -22,6 +22,12 @@ def correlate_backward(grad_output: np.ndarray, padded: np.ndarray, weight: np.n
     out_channels, per_group, kh, kw = weight.shape
     ho, wo = grad_output.shape[2:]
     outs, taps = out_channels // groups, per_group * kh * kw
+    grouped_weight_t = weight.reshape(groups, outs, taps).swapaxes(1, 2)
+    if is_pointwise(padded, (kh, kw), stride):
+        g = grad_output.reshape(n, groups, outs, ho * wo)
+        pixels = padded.reshape(n, groups, per_group, hp * wp)
+        grad_weight = (g @ pixels.swapaxes(-1, -2)).sum(axis=0)
+        return (grouped_weight_t @ g).reshape(padded.shape), grad_weight.reshape(weight.shape)
     # For stride 1 the padded input's gradient is also a correlation (transposed_correlate). It
     # skips the columns' gradient and its kh*kw strided adds, but its matmul has only C/groups
     # rows where col2im's has O/groups of inner dimension: measured faster when C/groups >= O/groups.
@@ -31,20 +37,20 @@ def correlate_backward(grad_output: np.ndarray, padded: np.ndarray, weight: np.n
     grad_padded = transposed_correlate(grad_output, weight, dilation, groups) if transposed else np.zeros((n, c, hp, wp))
     # no two pixels of one tap's window share memory, so += through this view is safe per tap
     grad_columns = windows(grad_padded, (kh, kw), stride, dilation, (ho, wo), writeable=True)
-    grouped_weight_t = weight.reshape(groups, outs, taps).swapaxes(1, 2)
-    g = grad_output.reshape(n, groups, outs, ho * wo)
+    # images and pixels on one axis, as forward.column_blocks lays out the columns
+    g = np.ascontiguousarray(grad_output.swapaxes(0, 1)).reshape(groups, outs, n * ho * wo)
     grad_weight = np.zeros((groups, outs, taps))
     for images, rows, block in column_blocks(windows(padded, (kh, kw), stride, dilation, (ho, wo)), groups, outs):
-        g_block = g[images, :, :, rows.start * wo : rows.stop * wo]
-        grad_weight += (g_block @ block.swapaxes(-1, -2)).sum(axis=0)
+        g_block = g[:, :, pixel_range(images, rows, ho, wo)]
+        grad_weight += g_block @ block.swapaxes(-1, -2)
         if transposed:
             continue
         column_grad = scratch("column_grad", block.size).reshape(block.shape)
         np.matmul(grouped_weight_t, g_block, out=column_grad)
-        column_grad = column_grad.reshape(block.shape[0], c, kh, kw, rows.stop - rows.start, wo)
+        column_grad = column_grad.reshape(c, kh, kw, images.stop - images.start, rows.stop - rows.start, wo)
         for i in range(kh):
             for j in range(kw):
-                grad_columns[images, :, i, j, rows] += column_grad[:, :, i, j]
+                grad_columns[images, :, i, j, rows] += column_grad[:, i, j].swapaxes(0, 1)
     return grad_padded, grad_weight.reshape(weight.shape)
 
 

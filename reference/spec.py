@@ -160,7 +160,8 @@ def as_float64_operands(input, weight, bias):
             f"{odd} has dtype {arrays[odd].dtype} but {usual} has dtype {majority}:"
             " input, weight and bias must share one dtype"
         )
-    as_float = {name: array.astype(np.float64) for name, array in arrays.items()}
+    # no copy when already float64: the reference only reads its operands
+    as_float = {name: array.astype(np.float64, copy=False) for name, array in arrays.items()}
     return as_float["input"], as_float["weight"], as_float.get("bias")
 
 

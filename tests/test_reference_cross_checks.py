@@ -2,12 +2,16 @@
 reference.slow (a loop per output element) and scipy.signal.correlate2d on single planes
 (padding by np.pad, stride by slicing, dilation by spreading the kernel)."""
 
+from contextlib import contextmanager
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
 import reference
+from reference import forward
 from reference.slow import conv2d_slow
 
 from .strategies import conv2d_cases, conv2d_configs
@@ -76,3 +80,30 @@ def test_magnitude_bounds_the_result(config, data):
     bound = reference.conv2d_magnitude(x, w, b, **kwargs)
     assert np.all(np.abs(reference.conv2d(x, w, b, **kwargs)) <= bound * (1 + 1e-12))
     np.testing.assert_array_equal(bound, reference.conv2d(np.abs(x), np.abs(w), None if b is None else np.abs(b), **kwargs))
+
+
+@contextmanager
+def block_budget(nbytes: int):
+    saved = forward.BLOCK_BYTES, forward.NARROW_BLOCK_BYTES
+    forward.BLOCK_BYTES = forward.NARROW_BLOCK_BYTES = nbytes
+    try:
+        yield
+    finally:
+        forward.BLOCK_BYTES, forward.NARROW_BLOCK_BYTES = saved
+
+
+# Generated cases are small enough to fit one block; these budgets force the other paths.
+@pytest.mark.parametrize("nbytes", [1, 600], ids=["one output row per block", "several rows or images per block"])
+@settings(max_examples=40)
+@given(case=tiny_cases, data=st.data())
+def test_blocking_changes_nothing(nbytes, case, data):
+    x, w, b = arrays(case)
+    kwargs = case.config.conv_kwargs()
+    g = data.draw(conv2d_cases(configs=st.just(case.config))).input.make(reference.conv2d(x, w, b, **kwargs).shape)
+    with block_budget(nbytes):
+        blocked, blocked_grads = reference.conv2d(x, w, b, **kwargs), reference.conv2d_backward(g, x, w, b, **kwargs)
+    assert_agree(blocked, conv2d_slow(x, w, b, **kwargs), x, w, b, case.config)
+    grads, magnitudes = reference.conv2d_backward(g, x, w, b, **kwargs), reference.conv2d_backward_magnitude(g, x, w, b, **kwargs)
+    for ours, theirs, magnitude in zip(blocked_grads, grads, magnitudes):
+        if magnitude is not None:
+            assert np.all(np.abs(ours - theirs) <= 1e-12 * magnitude)
