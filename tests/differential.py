@@ -12,7 +12,7 @@ from hypothesis import currently_in_test_context, event, target
 
 import reference
 
-from . import capabilities, execution, known_defects, observations, tolerance
+from . import capabilities, execution, knobs, known_defects, observations, tolerance
 from .assertions import Comparison, assert_conv_close, mismatch_report
 from .backends import conv_backend
 from .strategies import Conv2dCase, Conv2dConfig
@@ -58,8 +58,13 @@ def within(values: np.ndarray, ceiling: float) -> np.ndarray:
     return values if largest <= ceiling else np.ldexp(values, -math.ceil(math.log2(largest / ceiling)))
 
 
+def on_device(array: np.ndarray | None, dtype: str) -> torch.Tensor | None:
+    """The array as a tensor of the dtype on the suite's device (--device)."""
+    return None if array is None else torch.from_numpy(array).to(device=knobs.current.device, dtype=TORCH_DTYPES[dtype])
+
+
 def make_layer(config: Conv2dConfig, dtype: str, weight: np.ndarray, bias: np.ndarray | None) -> torch.nn.Conv2d:
-    layer = torch.nn.Conv2d(**config.layer_kwargs(), dtype=TORCH_DTYPES[dtype])
+    layer = torch.nn.Conv2d(**config.layer_kwargs(), dtype=TORCH_DTYPES[dtype], device=knobs.current.device)
     with torch.no_grad():
         layer.weight.copy_(torch.from_numpy(weight))
         if bias is not None:
@@ -96,9 +101,10 @@ def check_against_reference(
     backend = conv_backend(config, x, weight) if backend is None else backend
     if backend in tolerance.TRANSFORM_BACKEND_EPS:
         bound = tolerance.transform_bound(xs, ws, bs, config.groups, expected.shape)
-    exact = tolerance.exact_regime((xs, ws, bs), bound, dtype, backend)
+    precision = tolerance.precision_in_force(dtype, got.device.type)
+    exact = tolerance.exact_regime((xs, ws, bs), bound, precision, backend)
     reduction_length = int(np.prod(ws.shape[1:]))
-    allowed = tolerance.allowance(bound, dtype, exact, reduction_length, backend)
+    allowed = tolerance.allowance(bound, precision, exact, reduction_length, backend)
     expected, allowed = tolerance.with_overflow(expected, allowed, dtype)
     got_values = as_numpy(got)
     comparison = Comparison(
@@ -112,7 +118,7 @@ def check_against_reference(
         input=xs,
         weight=ws,
         bias=bs,
-        regime="exact (integer data, every partial sum representable): 0" if exact else tolerance.describe(dtype, reduction_length, backend),
+        regime="exact (integer data, every partial sum representable): 0" if exact else tolerance.describe(precision, reduction_length, backend),
     )
     judge(comparison, "exact" if exact else "bounded", got_values, expected, bound, allowed, tolerated, record)
 
@@ -136,7 +142,7 @@ def record_error(comparison: Comparison, regime: str, got, expected, bound, allo
     relative error. Only finite expectations with finite allowances count towards the errors
     (infinities are matched exactly)."""
     c = comparison
-    api = c.api if c.gradient is None else f"grad_{c.gradient}"
+    api = c.api if c.gradient is None else f"grad_{c.gradient}" if c.api == "nn.Conv2d" else f"{c.api} grad_{c.gradient}"
     counted = np.isfinite(expected) & np.isfinite(allowed)
     got, expected, bound, allowed = (np.where(counted, a, 0.0) for a in (got, expected, bound, allowed))
     error = np.abs(got - expected)

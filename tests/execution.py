@@ -1,5 +1,6 @@
-"""How torch is asked to run a convolution: which kernels it may use, how many threads, and the
-memory layout of the input and weight. Drawn by Hypothesis so every CPU backend is reached.
+"""How torch is asked to run a convolution: which kernels it may use, how many threads, the
+memory layout of the input and weight, and on CUDA the cuDNN flags (TF32, deterministic,
+benchmark). Drawn by Hypothesis so every backend and mode is reached.
 
 Layouts are Python expressions over `t`, evaluated here and pasted into reproduction scripts,
 so a failure reproduces under the same layout, flags and threads.
@@ -43,6 +44,55 @@ def nnpack_flags(enabled: bool):
     return nnpack.flags(enabled=enabled) if nnpack is not None and hasattr(nnpack, "flags") else contextlib.nullcontext()
 
 
+def cudnn_tf32() -> bool:
+    """Whether cuDNN convolutions may use TF32 now, read from torch: the per-operator
+    fp32_precision setting (torch 2.9 and later) where it is set, its parents where it says
+    'none', else the older allow_tf32 flag."""
+    cudnn = torch.backends.cudnn
+    conv = getattr(cudnn, "conv", None)
+    if conv is None or not hasattr(conv, "fp32_precision"):
+        return bool(cudnn.allow_tf32)
+    for level in (conv.fp32_precision, getattr(cudnn, "fp32_precision", "none"), getattr(torch.backends, "fp32_precision", "none")):
+        if level != "none":
+            return level == "tf32"
+    return False
+
+
+def has_fp32_precision_api() -> bool:
+    return hasattr(getattr(torch.backends.cudnn, "conv", None), "fp32_precision")
+
+
+def tf32_line(enabled: bool) -> str:
+    """Source that allows or forbids TF32 in cuDNN convolutions, with the API this torch has
+    (mixing the old and new APIs makes torch raise)."""
+    if has_fp32_precision_api():
+        return f"torch.backends.cudnn.conv.fp32_precision = {'tf32' if enabled else 'ieee'!r}"
+    return f"torch.backends.cudnn.allow_tf32 = {enabled}"
+
+
+@contextlib.contextmanager
+def cudnn_settings(tf32: bool | None, deterministic: bool | None, benchmark: bool | None):
+    """cuDNN's flags for the duration, each left as it is where None, restored afterwards."""
+    cudnn, new_api = torch.backends.cudnn, has_fp32_precision_api()
+    saved = (cudnn.conv.fp32_precision if new_api else cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark)
+    try:
+        if tf32 is not None and new_api:
+            cudnn.conv.fp32_precision = "tf32" if tf32 else "ieee"
+        elif tf32 is not None:
+            cudnn.allow_tf32 = tf32
+        if deterministic is not None:
+            cudnn.deterministic = deterministic
+        if benchmark is not None:
+            cudnn.benchmark = benchmark
+        yield
+    finally:
+        if new_api:
+            cudnn.conv.fp32_precision = saved[0]
+        else:
+            cudnn.allow_tf32 = saved[0]
+        cudnn.deterministic, cudnn.benchmark = saved[1], saved[2]
+
+
 @dataclass(frozen=True)
 class Execution:
     mkldnn: bool
@@ -50,6 +100,9 @@ class Execution:
     threads: int
     input_layout: str
     weight_layout: str
+    tf32: bool | None = None  # cuDNN flags (CUDA runs); None leaves torch's setting
+    cudnn_deterministic: bool | None = None
+    cudnn_benchmark: bool | None = None
 
     @contextlib.contextmanager
     def active(self):
@@ -58,7 +111,8 @@ class Execution:
         threads_before = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
-            with torch.backends.mkldnn.flags(enabled=self.mkldnn), nnpack_flags(self.nnpack):
+            with torch.backends.mkldnn.flags(enabled=self.mkldnn), nnpack_flags(self.nnpack), \
+                    cudnn_settings(self.tf32, self.cudnn_deterministic, self.cudnn_benchmark):
                 yield
         finally:
             torch.set_num_threads(threads_before)
@@ -70,12 +124,25 @@ class Execution:
     def arrange_weight(self, w: torch.Tensor) -> torch.Tensor:
         return arranged(w, self.weight_layout)
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether repeated calls must agree bit for bit: always on the CPU; on CUDA only with
+        cudnn.deterministic (otherwise cuDNN may use atomics or pick another algorithm)."""
+        return knobs.current.device_type != "cuda" or bool(self.cudnn_deterministic)
+
     def setup_lines(self) -> list[str]:
-        return [
+        lines = [
             f"torch.set_num_threads({self.threads})",
             f"torch.backends.mkldnn.enabled = {self.mkldnn}",
             f"if hasattr(torch.backends, 'nnpack'): torch.backends.nnpack.set_flags({self.nnpack})",
         ]
+        if self.tf32 is not None:
+            lines.append(tf32_line(self.tf32))
+        if self.cudnn_deterministic is not None:
+            lines.append(f"torch.backends.cudnn.deterministic = {self.cudnn_deterministic}")
+        if self.cudnn_benchmark is not None:
+            lines.append(f"torch.backends.cudnn.benchmark = {self.cudnn_benchmark}")
+        return lines
 
 
 def default_execution() -> Execution:
@@ -86,7 +153,11 @@ def default_execution() -> Execution:
 current: Execution | None = None  # the Execution active now, read by the reproduction scripts
 
 
-def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None):
+def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None, tf32=None):
+    """Executions to draw from; the cuDNN flags are drawn on CUDA runs only (tf32: a strategy
+    to fix the TF32 mode)."""
+    on_cuda = knobs.current.device_type == "cuda"
+    cudnn_flag = st.booleans() if on_cuda else st.none()
     return st.builds(
         Execution,
         mkldnn=mkldnn,
@@ -94,4 +165,7 @@ def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2),
         threads=st.sampled_from(thread_counts),
         input_layout=st.sampled_from(tuple(LAYOUTS)) if input_layout is None else input_layout,
         weight_layout=st.sampled_from(WEIGHT_LAYOUTS) if weight_layout is None else weight_layout,
+        tf32=cudnn_flag if tf32 is None else tf32,
+        cudnn_deterministic=cudnn_flag,
+        cudnn_benchmark=cudnn_flag,
     )

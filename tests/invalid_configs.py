@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import reference
 
+from . import knobs
 from .capabilities import torch_release
 from .strategies import Conv2dConfig, conv2d_configs
 
@@ -65,6 +66,10 @@ class InvalidCall:
         )
 
 
+def on_device(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(array).to(knobs.current.device)
+
+
 def call_torch(call: InvalidCall) -> np.ndarray:
     """Build the layer (torch rejects some arguments here), give it the weight and bias, run it."""
     x, w, b = call.arrays()
@@ -72,11 +77,11 @@ def call_torch(call: InvalidCall) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zero-element init, even kernels with 'same'
         layer = torch.nn.Conv2d(**{**kwargs, "bias": b is not None})
-        layer.weight = torch.nn.Parameter(torch.from_numpy(w))
+        layer.weight = torch.nn.Parameter(on_device(w))
         if b is not None:
-            layer.bias = torch.nn.Parameter(torch.from_numpy(b))
+            layer.bias = torch.nn.Parameter(on_device(b))
         with torch.no_grad():
-            return layer(torch.from_numpy(x)).numpy()
+            return layer(on_device(x)).cpu().numpy()
 
 
 def call_reference(call: InvalidCall) -> np.ndarray:

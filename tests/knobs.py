@@ -18,6 +18,11 @@ class Knobs:
     dtypes: tuple[str, ...] = field(default_factory=lambda: parse_dtypes(os.environ.get("CONV2D_DTYPES", ",".join(ALL_DTYPES))))
     threads: int = field(default_factory=lambda: int(os.environ.get("CONV2D_THREADS", "1")))
     report_dir: str = field(default_factory=lambda: os.environ.get("CONV2D_REPORT_DIR", "reports"))
+    device: str = field(default_factory=lambda: os.environ.get("CONV2D_DEVICE", "cpu"))
+
+    @property
+    def device_type(self) -> str:
+        return self.device.split(":")[0]
 
 
 def parse_dtypes(text: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from . import knobs
 from .strategies import Conv2dConfig
 
 DEFECTS_DIR = Path(__file__).parent / "defects"
@@ -182,7 +183,10 @@ def reaches_bfloat16_subnormals(operands) -> bool:
 
 def affecting(config: Conv2dConfig, dtype: str, backend: str, operands: tuple) -> KnownDefect | None:
     """The known defect this example falls under on this torch and CPU, if any.
-    operands: the float64 values torch holds (input, weight, bias or None, then any others)."""
+    operands: the float64 values torch holds (input, weight, bias or None, then any others).
+    Every defect listed so far lives in a CPU kernel: none applies on another device."""
+    if knobs.current.device_type != "cpu":
+        return None
     for defect in KNOWN_DEFECTS:
         if defect.affects_this_torch() and defect.applies(config, dtype, backend, operands):
             return defect

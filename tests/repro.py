@@ -29,13 +29,20 @@ def array_literal(array: np.ndarray | None) -> str:
     return f"np.array([{flat}], dtype=np.float64).reshape({array.shape})"
 
 
-def call_lines(api: str, config, dtype: str, execution) -> list[str]:
+COMPILED = "torch.compile(nn.Conv2d)"
+COMPILE_CALL = "torch.compile(dynamic=False, fullgraph=True)"  # how tests/test_compile.py compiles
+
+
+def call_lines(api: str, config, dtype: str, execution, device: str = "cpu") -> list[str]:
     """The torch call under test, as source lines that define `got`."""
     torch_dtype = f"torch.{dtype}"
-    as_tensor = f"torch.from_numpy({{}}).to({torch_dtype})"
+    as_tensor = f"torch.from_numpy({{}}).to(device={device!r}, dtype={torch_dtype})"
+    if api == COMPILED:
+        *build, _ = call_lines("nn.Conv2d", config, dtype, execution, device)
+        return [*build, f"got = {COMPILE_CALL}(layer)(xt)"]
     if api == "nn.Conv2d":
         return [
-            f"layer = torch.nn.Conv2d(**{config.layer_kwargs()!r}, dtype={torch_dtype})",
+            f"layer = torch.nn.Conv2d(**{config.layer_kwargs()!r}, dtype={torch_dtype}, device={device!r})",
             "with torch.no_grad():",
             f"    layer.weight.copy_({as_tensor.format('w')})",
             f"    if b is not None: layer.bias.copy_({as_tensor.format('b')})",
@@ -71,14 +78,14 @@ def gradient_lines(comparison, call: list[str]) -> list[str]:
         "xt.requires_grad_()",
         call[-1],
         f"g = {array_literal(c.grad_output)}",
-        f"got.backward(torch.from_numpy(g).to(torch.{c.dtype}))",
+        f"got.backward(torch.from_numpy(g).to(device={c.device!r}, dtype=torch.{c.dtype}))",
         f"got = {GRADIENT_OF[c.gradient]}",
     ]
 
 
 def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     c = comparison
-    call = call_lines(c.api, c.config, c.dtype, c.execution)
+    call = call_lines(c.api, c.config, c.dtype, c.execution, c.device)
     if c.gradient is not None:
         call = gradient_lines(c, call)
     lines = [
@@ -93,7 +100,7 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
         f"w = {array_literal(c.weight)}",
         f"b = {array_literal(c.bias)}",
         *call,
-        "got = got.detach().to(torch.float64).numpy()",
+        "got = got.detach().to('cpu', torch.float64).numpy()",
         f"expected = {array_literal(expected)}",
         f"allowed = {array_literal(allowed)}",
         "finite = np.isfinite(expected)",

@@ -50,7 +50,9 @@ def markdown(meta, tests, worst, failures, examples) -> str:
     lines = [
         f"# Conv2d suite: torch {meta['torch']} on {meta['device']}",
         "",
-        f"{meta['date']}, profile `{meta['profile']}`, dtypes {', '.join(meta['dtypes'])}, CPU capability {meta['cpu_capability']}.",
+        f"{meta['date']}, profile `{meta['profile']}`, dtypes {', '.join(meta['dtypes'])}.",
+        "",
+        "Device and flags: " + ", ".join(f"{key} {value}" for key, value in meta.items() if key not in ("torch", "numpy", "python", "date", "profile", "dtypes")) + ".",
         "",
         "Tests: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) + f"; {len(examples)} examples checked.",
         "",

@@ -100,12 +100,19 @@ def smallest_side(kernel: int, dilation: int, before: int, after: int, padding_m
     return smallest
 
 
-def conv2d_configs(max_groups=4, max_per_group=4, max_kernel=5, max_dilation=3, max_stride=4, max_pad=3, max_extra=8, batches=st.none() | st.integers(1, 3)):
+def conv2d_configs(
+    max_groups=4, max_per_group=4, max_kernel=5, max_dilation=3, max_stride=4, max_pad=3, max_extra=8, batches=st.none() | st.integers(1, 3),
+    group_counts=None, channels_per_group=None,
+):
     """Valid configurations; batches draws the batch size (None: unbatched input).
+    group_counts and channels_per_group, when given, replace the ranges up to max_groups and
+    max_per_group (to steer channel counts towards the ones a kernel is specialised for).
 
     The component strategies are built once here, not per example: building them inside the
     draw cost more than the convolutions (measured, README "Throughput")."""
-    group_counts, per_group, pad_sizes = st.integers(1, max_groups), st.integers(1, max_per_group), st.integers(0, max_pad)
+    group_counts = st.integers(1, max_groups) if group_counts is None else group_counts
+    per_group = st.integers(1, max_per_group) if channels_per_group is None else channels_per_group
+    pad_sizes = st.integers(0, max_pad)
     kernels, dilations, strides = pairs(1, max_kernel), pairs(1, max_dilation), pairs(1, max_stride)
     modes, padding_kinds = st.sampled_from(PADDING_MODES), st.sampled_from(("int", "valid", "same", "pair"))
     extra_sizes, biases = st.integers(0, max_extra), st.booleans()

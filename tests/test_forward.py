@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 
 from . import knobs
-from .differential import TORCH_DTYPES, case_arrays, check_call, functional_conv2d, make_layer
+from .differential import case_arrays, check_call, functional_conv2d, make_layer, on_device
 from .strategies import conv2d_cases
 
 dtypes = pytest.mark.parametrize("dtype", knobs.current.dtypes)
@@ -16,7 +16,7 @@ dtypes = pytest.mark.parametrize("dtype", knobs.current.dtypes)
 def test_module_matches_reference(dtype, case):
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(case.config, dtype, w, b)
-    inputs = torch.from_numpy(x).to(TORCH_DTYPES[dtype])
+    inputs = on_device(x, dtype)
     with torch.no_grad():
         check_call("nn.Conv2d", case.config, lambda: layer(inputs), inputs, layer.weight, layer.bias)
 
@@ -25,5 +25,5 @@ def test_module_matches_reference(dtype, case):
 @given(case=conv2d_cases())
 def test_functional_matches_reference(dtype, case):
     x, w, b = case_arrays(case, dtype)
-    as_dtype = [None if a is None else torch.from_numpy(a).to(TORCH_DTYPES[dtype]) for a in (x, w, b)]
+    as_dtype = [on_device(a, dtype) for a in (x, w, b)]
     check_call("F.conv2d", case.config, lambda: functional_conv2d(case.config, *as_dtype), *as_dtype)

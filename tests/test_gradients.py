@@ -18,7 +18,7 @@ from reference.padding import source_indices
 from . import knobs, known_defects, tolerance
 from .assertions import Comparison
 from .backends import conv_backend
-from .differential import EXPONENT_STEP, TORCH_DTYPES, as_numpy, case_arrays, judge, make_layer, run_valid_call, within
+from .differential import EXPONENT_STEP, as_numpy, case_arrays, judge, make_layer, on_device, run_valid_call, within
 from .execution import executions
 from .strategies import Conv2dConfig, conv2d_cases, value_recipes
 
@@ -55,33 +55,42 @@ def finite_grad_output(recipe, shape, x, w, b, config, dtype) -> np.ndarray:
     return g if largest <= ceiling else np.ldexp(g, -int(np.ceil(np.log2(largest / ceiling))))
 
 
-def check_gradient(name, got, expected, bound, dtype, sums, comparison, tolerated) -> None:
+def check_gradient(name, got, expected, bound, precision, sums, comparison, tolerated) -> None:
     __tracebackhide__ = True
     inner, outer = sums
-    exact = tolerance.exact_regime((comparison.input, comparison.weight, comparison.grad_output), bound, dtype, comparison.backend)
-    allowed = tolerance.allowance(bound, dtype, exact, inner, comparison.backend, outer)
-    expected, allowed = tolerance.with_overflow(expected, allowed, dtype)
+    exact = tolerance.exact_regime((comparison.input, comparison.weight, comparison.grad_output), bound, precision, comparison.backend)
+    allowed = tolerance.allowance(bound, precision, exact, inner, comparison.backend, outer)
+    expected, allowed = tolerance.with_overflow(expected, allowed, comparison.dtype)
     comparison = Comparison(**{**comparison.__dict__, "gradient": name,
-                               "regime": "exact: 0" if exact else tolerance.describe(dtype, inner, comparison.backend, outer)})
+                               "regime": "exact: 0" if exact else tolerance.describe(precision, inner, comparison.backend, outer)})
     judge(comparison, "exact" if exact else "bounded", got, expected, bound, allowed, tolerated)
 
 
 @pytest.mark.parametrize("dtype", knobs.current.dtypes)
 @given(case=conv2d_cases(), grad=value_recipes(), execution=executions(nnpack=st.just(False), input_layout=st.just("contiguous"), weight_layout=st.just("contiguous")))
 def test_module_gradients_match_reference(dtype, case, grad, execution):
+    check_module_gradients(dtype, case, grad, execution)
+
+
+def check_module_gradients(dtype, case, grad, execution, api: str = "nn.Conv2d", wrap=lambda layer: layer) -> None:
+    """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it), each
+    gradient judged against the reference."""
+    __tracebackhide__ = True
     config = case.config
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(config, dtype, w, b)
-    xt = torch.from_numpy(x).to(TORCH_DTYPES[dtype]).requires_grad_()
+    module = wrap(layer)
+    xt = on_device(x, dtype).requires_grad_()
     with execution.active():
+        precision = tolerance.precision_in_force(dtype, xt.device.type)  # the flags in force for this call
         backend = conv_backend(config, xt, layer.weight)
         defect = known_defects.affecting(config, dtype, backend, (x, w, b))
         if defect is not None and defect.crashes:
             event(f"known defect, not run (crashes torch): {defect.name}")
             return
         def forward_and_backward():
-            out = layer(xt)
-            gt = torch.from_numpy(finite_grad_output(grad, tuple(out.shape), x, w, b, config, dtype)).to(TORCH_DTYPES[dtype])
+            out = module(xt)
+            gt = on_device(finite_grad_output(grad, tuple(out.shape), x, w, b, config, dtype), dtype)
             out.backward(gt)
             return out, gt
 
@@ -92,10 +101,10 @@ def test_module_gradients_match_reference(dtype, case, grad, execution):
     xs, ws, bs, gs = as_numpy(xt), as_numpy(layer.weight), as_numpy(layer.bias), as_numpy(gt)
     expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
     bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
-    comparison = Comparison("nn.Conv2d", config, dtype, "cpu", backend, torch.__version__, execution, xs, ws, bs, "", grad_output=gs)
+    comparison = Comparison(api, config, dtype, str(xt.device), backend, torch.__version__, execution, xs, ws, bs, "", grad_output=gs)
     sums = sums_behind(config, out.shape)
     got = {"input": xt.grad, "weight": layer.weight.grad, "bias": layer.bias.grad if config.bias else None}
     for index, name in enumerate(("input", "weight", "bias")):
         if got[name] is not None:
-            check_gradient(name, as_numpy(got[name]), expected[index], bounds[index], dtype, sums[name], comparison, defect)
+            check_gradient(name, as_numpy(got[name]), expected[index], bounds[index], precision, sums[name], comparison, defect)
     event(f"backend={backend} ({dtype})")

@@ -30,6 +30,7 @@ def test_knob_defaults_match(monkeypatch):
         "CONV2D_DTYPES": ",".join(defaults.dtypes),
         "CONV2D_THREADS": str(defaults.threads),
         "CONV2D_REPORT_DIR": defaults.report_dir,
+        "CONV2D_DEVICE": defaults.device,
     }
     assert rows == in_code
 

@@ -36,19 +36,19 @@ def blog_config(in_channels: int, out_channels: int) -> Conv2dConfig:
 def test_each_channel_is_its_kernel_sum_plus_bias(layer_name, seed, dtype):
     config = blog_config(*BLOG_LAYERS[layer_name])
     torch.manual_seed(seed)
-    layer = torch.nn.Conv2d(**config.layer_kwargs(), dtype=TORCH_DTYPES[dtype])  # torch's own init
-    ones = torch.ones(config.input_shape, dtype=TORCH_DTYPES[dtype])
+    layer = torch.nn.Conv2d(**config.layer_kwargs(), dtype=TORCH_DTYPES[dtype], device=knobs.current.device)  # torch's own init
+    ones = torch.ones(config.input_shape, dtype=TORCH_DTYPES[dtype], device=knobs.current.device)
     with torch.no_grad():
         got = run_valid_call(lambda: layer(ones), dtype, config, skip=True)
     w, b = as_numpy(layer.weight), as_numpy(layer.bias)
     per_channel = w.sum(axis=(1, 2, 3)) + b  # the blog's f_p[o].sum() + f_b[o]
     magnitude = np.abs(w).sum(axis=(1, 2, 3)) + np.abs(b)
     expected = np.broadcast_to(per_channel[None, :, None, None], got.shape)
-    reduction_length = w[0].size
-    allowed = tolerance.allowance(np.broadcast_to(magnitude[None, :, None, None], got.shape), dtype, False, reduction_length)
+    reduction_length, precision = w[0].size, tolerance.precision_in_force(dtype, ones.device.type)
+    allowed = tolerance.allowance(np.broadcast_to(magnitude[None, :, None, None], got.shape), precision, False, reduction_length)
     comparison = Comparison(
-        "nn.Conv2d", config, dtype, "cpu", conv_backend(config, ones, layer.weight), torch.__version__, default_execution(), as_numpy(ones), w, b,
-        regime="kernel sum plus bias, " + tolerance.describe(dtype, reduction_length),
+        "nn.Conv2d", config, dtype, str(ones.device), conv_backend(config, ones, layer.weight), torch.__version__, default_execution(), as_numpy(ones), w, b,
+        regime="kernel sum plus bias, " + tolerance.describe(precision, reduction_length),
     )
     assert_conv_close(as_numpy(got), expected, allowed, comparison)
     check_against_reference("nn.Conv2d", got, ones, layer.weight, layer.bias, config)

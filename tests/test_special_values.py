@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import reference
 
 from . import knobs, tolerance
-from .differential import TORCH_DTYPES, as_numpy, case_arrays, check_against_reference, check_call, functional_conv2d, make_layer, run_valid_call
+from .differential import TORCH_DTYPES, as_numpy, on_device, case_arrays, check_against_reference, check_call, functional_conv2d, make_layer, run_valid_call
 from .special_values import SMALLEST_NORMAL, nonfinite_cases, overflow_cases, signed_zero_cases, subnormal_cases
 from .strategies import Conv2dConfig, conv2d_cases, conv2d_configs
 
@@ -32,10 +32,10 @@ def checked(api: str, config: Conv2dConfig, dtype: str, x, w, b) -> torch.Tensor
     checks; None where a known defect covers the example (not run, or not held to the reference)."""
     if api == "nn.Conv2d":
         layer = make_layer(config, dtype, w, b)
-        held = (torch.from_numpy(x).to(TORCH_DTYPES[dtype]), layer.weight, layer.bias)
+        held = (on_device(x, dtype), layer.weight, layer.bias)
         compute = lambda: layer(held[0])
     else:
-        held = tuple(None if a is None else torch.from_numpy(a).to(TORCH_DTYPES[dtype]) for a in (x, w, b))
+        held = tuple(on_device(a, dtype) for a in (x, w, b))
         compute = lambda: functional_conv2d(config, *held)
     with torch.no_grad():
         return check_call(api, config, compute, *held)
@@ -144,8 +144,8 @@ def test_comparison_applies_overflow(dtype):
     and rejects the largest finite value in its place."""
     config = Conv2dConfig(1, 2, (1, 2), 1, 0, 1, 1, False, "zeros", 1, 1, 2)
     largest = tolerance.LARGEST[dtype]
-    x = torch.tensor([[[[largest / 2, largest / 2]]]], dtype=TORCH_DTYPES[dtype])
-    w = torch.tensor([[[[1.5, 1.5]]], [[[-1.5, -1.5]]]], dtype=TORCH_DTYPES[dtype])
+    x = torch.tensor([[[[largest / 2, largest / 2]]]], dtype=TORCH_DTYPES[dtype], device=knobs.current.device)
+    w = torch.tensor([[[[1.5, 1.5]]], [[[-1.5, -1.5]]]], dtype=TORCH_DTYPES[dtype], device=knobs.current.device)
     got = run_valid_call(lambda: torch.nn.functional.conv2d(x, w), dtype, config, skip=True)
     assert got.flatten().tolist() == [float("inf"), float("-inf")]
     check_against_reference("F.conv2d", got, x, w, None, config, record=False)
@@ -180,10 +180,10 @@ ZERO_SIZED = {  # input shape, conv kwargs; the kernel is 3x2
 def test_zero_height_or_width_is_rejected(shape, kwargs):
     """torch rejects an empty spatial axis unless the batch is empty; the reference raises a
     ValueError that names the input."""
-    layer = torch.nn.Conv2d(3, 4, (3, 2), **kwargs)
+    layer = torch.nn.Conv2d(3, 4, (3, 2), **kwargs, device=knobs.current.device)
     fits = kwargs.get("padding_mode", "zeros") == "zeros" and min(shape[-2] + 2 * kwargs["padding"] - 3, shape[-1] + 2 * kwargs["padding"] - 2) >= 0
     with pytest.raises(RuntimeError, match="Only zero batch or zero channel inputs are supported" if fits else None):
-        layer(torch.zeros(shape))
+        layer(torch.zeros(shape, device=knobs.current.device))
     with pytest.raises(ValueError, match="input"):
         reference.conv2d(np.zeros(shape), np.zeros((4, 3, 3, 2)), None, **kwargs)
 
@@ -191,7 +191,8 @@ def test_zero_height_or_width_is_rejected(shape, kwargs):
 def test_empty_batch_with_zero_height():
     """torch accepts an empty spatial axis when the batch is empty too; so does the reference."""
     config = Conv2dConfig(3, 4, (3, 2), 1, 2, 1, 1, True, "zeros", 0, 0, 6)
-    x, w, b = torch.zeros(config.input_shape), torch.ones(config.weight_shape), torch.ones(4)
+    x, w, b = (torch.zeros(config.input_shape), torch.ones(config.weight_shape), torch.ones(4))
+    x, w, b = (t.to(knobs.current.device) for t in (x, w, b))
     got = torch.nn.functional.conv2d(x, w, b, padding=2)
     assert got.shape == (0, 4, 2, 9)
     check_against_reference("F.conv2d", got, x, w, b, config, record=False)

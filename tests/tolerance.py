@@ -33,15 +33,48 @@ FLOOR = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bflo
 LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max), "float16": 65504.0, "bfloat16": 3.3895313892515355e38}
 
 
-# dtype -> (accumulator dtype, roundings into the output dtype after accumulating).
-# The one table of how each dtype is computed; device or TF32 rows join it, never a test.
+# TF32 keeps 10 of float32's 23 stored mantissa bits. "Only the first 10 bits of the input
+# mantissa are read" (torch's numerical accuracy notes): a truncation, so each operand may lose
+# up to one TF32 spacing, 2**-10 of its value, not half of it.
+TF32_OPERAND_ROUNDOFF = 2.0**-10
+
+# precision -> (accumulator dtype, roundings into the output dtype after accumulating, relative
+# rounding of each operand before it is multiplied). A precision is a dtype, or a dtype and the
+# mode or device that changes how it is computed (precision_in_force picks the row).
+# The one table of how each dtype is computed; a device or mode joins it here, never in a test.
 ROUNDING = {
-    "float64": ("float64", 0),
-    "float32": ("float32", 0),
-    "float16": ("float32", 2),
-    "bfloat16": ("float32", 2),
+    "float64": ("float64", 0, 0.0),
+    "float32": ("float32", 0, 0.0),
+    "float16": ("float32", 2, 0.0),
+    "bfloat16": ("float32", 2, 0.0),
+    # cuDNN with TF32: operands truncated to TF32, products summed in float32. The issue's H200
+    # measurement (torch 2.11, cuDNN 9.19): worst 0.87 * 2**-11 of the bound, inside this.
+    "float32 (TF32)": ("float32", 0, TF32_OPERAND_ROUNDOFF),
+    # cuDNN half types: float32 accumulation, but how often partial results are rounded into the
+    # output dtype (split reductions, bias epilogue) is not documented. Measured on an H200:
+    # 1.8 eps(float16) and 1.6 eps(bfloat16) of the bound, i.e. 3.6 and 3.2 unit roundoffs, more
+    # than the CPU's two roundings allow; four is the least that covers them. Provisional until a
+    # GPU run of this suite measures it (README, "On a GPU").
+    "float16 (cuda)": ("float32", 4, 0.0),
+    "bfloat16 (cuda)": ("float32", 4, 0.0),
 }
 REFERENCE_ACCUMULATOR = "float64"
+
+
+def output_dtype(precision: str) -> str:
+    return precision.split(" ", 1)[0]
+
+
+def precision_in_force(dtype: str, device_type: str) -> str:
+    """The ROUNDING row for a convolution of this dtype on this device with torch's flags as
+    they are now: read from torch, never assumed."""
+    if device_type != "cuda":
+        return dtype
+    if dtype == "float32":
+        from .execution import cudnn_tf32  # torch flags live with the other execution settings
+
+        return "float32 (TF32)" if cudnn_tf32() else "float32"
+    return f"{dtype} (cuda)" if f"{dtype} (cuda)" in ROUNDING else dtype
 
 # Backends that convolve through a transform (NNPACK: Winograd and FFT tiles), not a sum of
 # products: neither the summation bound nor the exact-integer regime holds for them, and no
@@ -69,17 +102,20 @@ def gamma(n: int, u: float) -> float:
     return n * u / (1 - n * u)
 
 
-def relative_allowance(dtype: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> float:
+def relative_allowance(precision: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> float:
     """The allowance as a fraction of the magnitude bound.
 
-    reduction_length products (plus a bias) are summed in the accumulator; outer_terms partial
-    results may then be added in the output dtype itself (gradients: col2im over kernel taps and
-    the padding fold for grad_input, the per-image sum for grad_weight and grad_bias).
+    reduction_length products (plus a bias) are summed in the accumulator, each product of
+    operands that may first be rounded (TF32); outer_terms partial results may then be added in
+    the output dtype itself (gradients: col2im over kernel taps and the padding fold for
+    grad_input, the per-image sum for grad_weight and grad_bias).
     """
-    accumulator, output_roundings = ROUNDING[dtype]
+    accumulator, output_roundings, operand_roundoff = ROUNDING[precision]
+    dtype = output_dtype(precision)
     terms = reduction_length + 1  # the products and the bias
     torch_error = (
-        (1 + gamma(terms, UNIT_ROUNDOFF[accumulator]))
+        (1 + operand_roundoff) ** 2
+        * (1 + gamma(terms, UNIT_ROUNDOFF[accumulator]))
         * (1 + gamma(outer_terms, UNIT_ROUNDOFF[dtype]))
         * (1 + UNIT_ROUNDOFF[dtype]) ** output_roundings
         - 1
@@ -88,20 +124,28 @@ def relative_allowance(dtype: str, reduction_length: int, backend: str = "", out
     return torch_error + gamma(terms * max(outer_terms, 1), UNIT_ROUNDOFF[REFERENCE_ACCUMULATOR])
 
 
-def exact_regime(operands, bound: np.ndarray, dtype: str, backend: str = "") -> bool:
-    """True when every partial sum is an integer the dtype holds exactly, in any order."""
+# Integers up to this magnitude survive TF32's operand truncation (11 significant bits).
+TF32_EXACT_INTEGER = 2.0**11
+
+
+def exact_regime(operands, bound: np.ndarray, precision: str, backend: str = "") -> bool:
+    """True when every operand and partial sum is an integer the arithmetic holds exactly, in any order."""
     if backend in TRANSFORM_BACKEND_EPS:
         return False
-    integer_valued = all(np.array_equal(a, np.round(a)) for a in operands if a is not None)
-    return integer_valued and float(np.max(bound, initial=0.0)) <= 2.0 ** PRECISION_BITS[dtype]
+    present = [a for a in operands if a is not None]
+    if not all(np.array_equal(a, np.round(a)) for a in present):
+        return False
+    if ROUNDING[precision][2] and any(float(np.max(np.abs(a), initial=0.0)) > TF32_EXACT_INTEGER for a in present):
+        return False
+    return float(np.max(bound, initial=0.0)) <= 2.0 ** PRECISION_BITS[output_dtype(precision)]
 
 
-def allowance(bound: np.ndarray, dtype: str, exact: bool, reduction_length: int, backend: str = "", outer_terms: int = 0) -> np.ndarray:
+def allowance(bound: np.ndarray, precision: str, exact: bool, reduction_length: int, backend: str = "", outer_terms: int = 0) -> np.ndarray:
     if exact:
         return np.zeros_like(bound)
-    accumulator = ROUNDING[dtype][0]
+    accumulator, dtype = ROUNDING[precision][0], output_dtype(precision)
     floor = (1 + outer_terms) * FLOOR[dtype] + (reduction_length + 1) * FLOOR[accumulator]
-    return relative_allowance(dtype, reduction_length, backend, outer_terms) * bound + floor
+    return relative_allowance(precision, reduction_length, backend, outer_terms) * bound + floor
 
 
 def with_overflow(expected: np.ndarray, allowed: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -119,11 +163,13 @@ def with_overflow(expected: np.ndarray, allowed: np.ndarray, dtype: str) -> tupl
     return np.where(beyond, np.copysign(np.inf, expected), expected), np.where(straddles, np.inf, np.where(beyond, 0.0, allowed))
 
 
-def describe(dtype: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> str:
-    accumulator, roundings = ROUNDING[dtype]
+def describe(precision: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> str:
+    accumulator, roundings, operand_roundoff = ROUNDING[precision]
+    dtype = output_dtype(precision)
     how = f"{backend} transform, on max|x| * sum|w| + |b|" if backend in TRANSFORM_BACKEND_EPS else f"{accumulator} accumulation, {roundings} output rounding(s)"
+    operands = f", operands truncated by up to {operand_roundoff:g}" if operand_roundoff else ""
     outer = f", then {outer_terms} partial sums in {dtype}" if outer_terms else ""
     return (
-        f"{relative_allowance(dtype, reduction_length, backend, outer_terms) / EPS[dtype]:.3g} eps({dtype}) * magnitude bound"
-        f" [K={reduction_length}{outer}, {how}] + floor"
+        f"{relative_allowance(precision, reduction_length, backend, outer_terms) / EPS[dtype]:.3g} eps({dtype}) * magnitude bound"
+        f" [{precision}: K={reduction_length}{outer}, {how}{operands}] + floor"
     )

@@ -1,0 +1,64 @@
+"""cuDNN's modes, each asked for explicitly (run with --device cuda; skipped elsewhere).
+
+TF32 on and off, with the allowance row for the mode torch reports; cudnn.benchmark on and
+off; and with cudnn.deterministic, bit-identical repeated forward and backward passes. Layouts
+(channels_last included) and the drawn mix of all these flags run in test_backends.py.
+"""
+
+from dataclasses import replace
+
+import pytest
+import torch
+from hypothesis import given
+
+from . import knobs, tolerance
+from .differential import case_arrays, check_call, functional_conv2d, make_layer, on_device
+from .execution import executions
+from .strategies import conv2d_cases
+
+pytestmark = pytest.mark.skipif(knobs.current.device_type != "cuda", reason="cuDNN modes: run with --device cuda")
+half_and_single = pytest.mark.parametrize("dtype", [d for d in knobs.current.dtypes if d != "float64"])
+
+
+@pytest.mark.parametrize("tf32", [True, False], ids=["TF32 on", "TF32 off"])
+@given(case=conv2d_cases(), execution=executions())
+def test_float32_with_tf32_on_and_off(tf32, case, execution):
+    x, w, b = case_arrays(case, "float32")
+    held = [on_device(a, "float32") for a in (x, w, b)]
+    forced = replace(execution, tf32=tf32)
+    with forced.active(), torch.no_grad():
+        assert tolerance.precision_in_force("float32", "cuda") == ("float32 (TF32)" if tf32 else "float32")
+        check_call("F.conv2d", case.config, lambda: functional_conv2d(case.config, *held), *held)
+
+
+@half_and_single
+@pytest.mark.parametrize("benchmark", [True, False], ids=["benchmark on", "benchmark off"])
+@given(case=conv2d_cases(), execution=executions())
+def test_cudnn_benchmark_on_and_off(dtype, benchmark, case, execution):
+    x, w, b = case_arrays(case, dtype)
+    layer = make_layer(case.config, dtype, w, b)
+    inputs = on_device(x, dtype)
+    forced = replace(execution, cudnn_benchmark=benchmark)
+    with forced.active(), torch.no_grad():
+        check_call("nn.Conv2d", case.config, lambda: layer(inputs), inputs, layer.weight, layer.bias)
+
+
+@half_and_single
+@given(case=conv2d_cases(), execution=executions())
+def test_deterministic_mode_repeats_bit_for_bit(dtype, case, execution):
+    x, w, b = case_arrays(case, dtype)
+    layer = make_layer(case.config, dtype, w, b)
+    forced = replace(execution, cudnn_deterministic=True)
+
+    def forward_and_backward():
+        layer.zero_grad()
+        inputs = on_device(x, dtype).requires_grad_()
+        out = layer(inputs)
+        out.backward(torch.ones_like(out))
+        return [t.detach().clone() for t in (out, inputs.grad, layer.weight.grad) if t is not None]
+
+    with forced.active():
+        first, again = forward_and_backward(), forward_and_backward()
+    for name, a, b_ in zip(("output", "grad_input", "grad_weight"), first, again):
+        same = torch.equal(a, b_) or bool(((a == b_) | (a.isnan() & b_.isnan())).all())
+        assert same, f"{name} differs between two calls under {forced}: max |difference| {(a - b_).abs().max().item()}"
