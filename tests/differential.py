@@ -175,7 +175,7 @@ def check_call(api: str, config: Conv2dConfig, call, x: torch.Tensor, weight: to
     the example (a crasher is not run, a wrong result is recorded) or a capability gap does."""
     __tracebackhide__ = True
     operands, backend = (as_numpy(x), as_numpy(weight), as_numpy(bias)), conv_backend(config, x, weight)
-    defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), backend, operands)
+    defect = known_defects.affecting(config, str(x.dtype).removeprefix("torch."), backend, operands, api)
     if defect is not None and defect.crashes:
         note(f"known defect, not run (crashes torch): {defect.name}")
         return None

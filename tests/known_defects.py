@@ -17,9 +17,11 @@ import numpy as np
 import torch
 
 from . import knobs
+from .repro import COMPILED
 from .strategies import Conv2dConfig
 
 DEFECTS_DIR = Path(__file__).parent / "defects"
+INDUCTOR_REPLICATE_FIRST_SEEN = "2.7.0"  # not on 2.5.1 or 2.6.0; seen on 2.7.0, 2.8.0, 2.9.1, 2.13.0
 
 
 @cache
@@ -63,6 +65,10 @@ def geometry(config: Conv2dConfig) -> Geometry:
     return Geometry(size, pads, config.kernel_pair, config.stride_pair, config.dilation_pair)
 
 
+# A defect in a kernel shows through every call that reaches the kernel, compiled ones included.
+EVERY_CALL = ("nn.Conv2d", "F.conv2d", "nn.Conv2d backward", COMPILED, f"{COMPILED} backward")
+
+
 @dataclass(frozen=True)
 class KnownDefect:
     name: str  # also the reproducer's file name under tests/defects/
@@ -73,6 +79,7 @@ class KnownDefect:
     crashes: bool
     on_this_cpu: Callable[[], bool]
     applies: Callable[[Conv2dConfig, str, str, tuple], bool]  # (config, dtype, backend, float64 operands: x, w, b, ...)
+    apis: tuple[str, ...] = EVERY_CALL  # the calls it affects: "<api>", or "<api> backward" for its gradients
 
     def affects_this_torch(self) -> bool:
         version = torch.torch_version.TorchVersion(torch.__version__.split("+")[0])
@@ -168,6 +175,20 @@ KNOWN_DEFECTS = (
         applies=lambda config, dtype, backend, operands: backend == "NnpackSpatial"
         and any(geometry(config).pads[axis][0] >= geometry(config).kernel[axis] for axis in (0, 1)),
     ),
+    KnownDefect(
+        name="inductor_replicate_pad_backward_strides",
+        summary="torch.compile (inductor, CPU) of a Conv2d with padding_mode='replicate' raises in backward,"
+        " every dtype: the compiled graph asserts a channels_last gradient from replication_pad2d_backward,"
+        " which returns a contiguous one ('expected size 4==4, stride 1==4 at dim=1')",
+        link="not yet filed upstream; related: https://github.com/pytorch/pytorch/issues/179442 (compiled F.pad"
+        " layout differs from eager) and its fix https://github.com/pytorch/pytorch/pull/179837",
+        first_seen=INDUCTOR_REPLICATE_FIRST_SEEN,
+        fixed_in=None,
+        crashes=True,  # raises rather than returning a result: not run
+        on_this_cpu=lambda: True,
+        applies=lambda config, dtype, backend, operands: config.padding_mode == "replicate",
+        apis=(f"{COMPILED} backward",),
+    ),
 )
 
 
@@ -181,13 +202,14 @@ def reaches_bfloat16_subnormals(operands) -> bool:
     return bool(x.size and w.size and x.min() * w.min() < smallest_normal)
 
 
-def affecting(config: Conv2dConfig, dtype: str, backend: str, operands: tuple) -> KnownDefect | None:
+def affecting(config: Conv2dConfig, dtype: str, backend: str, operands: tuple, api: str = "nn.Conv2d") -> KnownDefect | None:
     """The known defect this example falls under on this torch and CPU, if any.
-    operands: the float64 values torch holds (input, weight, bias or None, then any others).
-    Every defect listed so far lives in a CPU kernel: none applies on another device."""
+    operands: the float64 values torch holds (input, weight, bias or None, then any others);
+    api: the call, with " backward" for its gradients. Every defect listed so far was found on
+    the CPU: none is applied on another device."""
     if knobs.current.device_type != "cpu":
         return None
     for defect in KNOWN_DEFECTS:
-        if defect.affects_this_torch() and defect.applies(config, dtype, backend, operands):
+        if api in defect.apis and defect.affects_this_torch() and defect.applies(config, dtype, backend, operands):
             return defect
     return None

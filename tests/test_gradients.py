@@ -84,7 +84,7 @@ def check_module_gradients(dtype, case, grad, execution, api: str = "nn.Conv2d",
     with execution.active():
         precision = tolerance.precision_in_force(dtype, xt.device.type)  # the flags in force for this call
         backend = conv_backend(config, xt, layer.weight)
-        defect = known_defects.affecting(config, dtype, backend, (x, w, b))
+        defect = known_defects.affecting(config, dtype, backend, (x, w, b), f"{api} backward")
         if defect is not None and defect.crashes:
             event(f"known defect, not run (crashes torch): {defect.name}")
             return
