@@ -117,8 +117,7 @@ def is_pointwise(padded: np.ndarray, kernel_size, stride) -> bool:
 
 
 def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int, bias: np.ndarray | None = None) -> np.ndarray:
-    """Cross-correlate an already padded input, plus bias: im2col, then one matmul per group and
-    block, the bias added to each block while it is in cache."""
+    """Cross-correlate an already padded input, plus bias: im2col, then one matmul per group and block."""
     n, c, hp, wp = padded.shape
     out_channels, per_group, kh, kw = weight.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -132,10 +131,9 @@ def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: 
         return out.reshape(n, out_channels, ho, wo)
     out = np.empty((groups, outs, n * ho * wo))
     for images, rows, block in column_blocks(windows(padded, (kh, kw), stride, dilation, (ho, wo)), groups, outs):
-        out_block = out[:, :, pixel_range(images, rows, ho, wo)]
-        np.matmul(grouped_weight, block, out=out_block)
-        if bias is not None:
-            out_block += bias.reshape(groups, outs, 1)
+        np.matmul(grouped_weight, block, out=out[:, :, pixel_range(images, rows, ho, wo)])
+    if bias is not None:
+        out += bias.reshape(groups, outs, 1)
     # a view, images outermost: copying it into that order would cost more than the matmul saved
     return out.reshape(out_channels, n, ho, wo).swapaxes(0, 1)
 
