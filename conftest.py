@@ -15,6 +15,7 @@ import torch
 from hypothesis import HealthCheck, settings
 
 from tests import knobs, observations, results
+from tests.execution import cudnn_tf32
 
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile(
@@ -92,8 +93,6 @@ def check_device(name: str) -> None:
 
 def device_description() -> dict:
     """What the report header and results.json say about the device under test and its flags."""
-    from tests.execution import cudnn_tf32
-
     device = torch.device(knobs.current.device)
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()

@@ -153,9 +153,8 @@ def default_execution() -> Execution:
 current: Execution | None = None  # the Execution active now, read by the reproduction scripts
 
 
-def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None, tf32=None):
-    """Executions to draw from; the cuDNN flags are drawn on CUDA runs only (tf32: a strategy
-    to fix the TF32 mode)."""
+def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None):
+    """Executions to draw from; the cuDNN flags are drawn on CUDA runs only."""
     on_cuda = knobs.current.device_type == "cuda"
     cudnn_flag = st.booleans() if on_cuda else st.none()
     return st.builds(
@@ -165,7 +164,7 @@ def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2),
         threads=st.sampled_from(thread_counts),
         input_layout=st.sampled_from(tuple(LAYOUTS)) if input_layout is None else input_layout,
         weight_layout=st.sampled_from(WEIGHT_LAYOUTS) if weight_layout is None else weight_layout,
-        tf32=cudnn_flag if tf32 is None else tf32,
+        tf32=cudnn_flag,
         cudnn_deterministic=cudnn_flag,
         cudnn_benchmark=cudnn_flag,
     )
