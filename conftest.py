@@ -15,6 +15,7 @@ import torch
 from hypothesis import HealthCheck, settings
 
 from tests import knobs, observations, results
+from tests.backends import cpu_capability
 from tests.execution import cudnn_tf32
 
 settings.register_profile("dev", max_examples=40, deadline=None)
@@ -106,11 +107,6 @@ def device_description() -> dict:
     if device.type == "mps":
         return {"device": "mps", "host_cpu_capability": cpu_capability()}
     return {"device": "cpu", "cpu_capability": cpu_capability(), "mkldnn": torch.backends.mkldnn.is_available()}
-
-
-def cpu_capability() -> str:
-    get = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
-    return get() if get else "unknown (torch.backends.cpu.get_cpu_capability is missing)"
 
 
 def pytest_report_header(config):

@@ -21,10 +21,10 @@ cases = conv2d_cases(configs=conv2d_configs(max_per_group=3, max_extra=5, batche
 nnpack_cases = conv2d_cases(configs=conv2d_configs(max_per_group=3, max_dilation=1, max_extra=5, batches=BATCH_KINDS["nnpack-sized"]))
 
 
-def assert_deterministic(first: torch.Tensor, again: torch.Tensor, execution) -> None:
+def assert_deterministic(first: torch.Tensor, again: torch.Tensor, execution, what: str = "the output") -> None:
     __tracebackhide__ = True
     same = torch.equal(first, again) or bool(((first == again) | (first.isnan() & again.isnan())).all())
-    assert same, f"two identical calls differ under {execution}: max |difference| {(first - again).abs().max().item()}"
+    assert same, f"{what} of two identical calls differs under {execution}: max |difference| {(first - again).abs().max().item()}"
 
 
 @pytest.mark.parametrize("dtype", knobs.current.dtypes)

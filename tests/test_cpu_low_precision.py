@@ -15,6 +15,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from . import knobs
+from .backends import cpu_capability
 from .differential import case_arrays, check_call, functional_conv2d, on_device
 from .execution import executions
 from .known_defects import cpu_flags
@@ -36,19 +37,14 @@ def onednn_takes(dtype: str) -> bool:
 
 
 low_precision = [
-    pytest.param(d, marks=pytest.mark.skipif(not onednn_takes(d), reason=f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no oneDNN {d} conv kernels: torch uses Slow2d"))
+    pytest.param(d, marks=pytest.mark.skipif(not onednn_takes(d), reason=f"this CPU ({cpu_capability()}) has no oneDNN {d} conv kernels: torch uses Slow2d"))
     for d in ("bfloat16", "float16") if d in knobs.current.dtypes
 ]
 pytestmark = pytest.mark.skipif(knobs.current.device_type != "cpu", reason="CPU kernels: run without --device")
 
-steered_configs = conv2d_configs(
-    max_kernel=3, max_dilation=2, max_stride=3, max_pad=2, max_extra=6, batches=st.integers(1, 4),
-    group_counts=st.sampled_from((1, 1, 2)), channels_per_group=st.sampled_from((16, 32, 48, 64)),
-)
-depthwise_configs = conv2d_configs(
-    max_kernel=3, max_dilation=2, max_stride=3, max_pad=2, max_extra=6, batches=st.integers(1, 4),
-    group_counts=st.sampled_from((16, 32)), channels_per_group=st.just(1),
-)
+small_images = dict(max_kernel=3, max_dilation=2, max_stride=3, max_pad=2, max_extra=6, batches=st.integers(1, 4))
+steered_configs = conv2d_configs(**small_images, group_counts=st.sampled_from((1, 1, 2)), channels_per_group=st.sampled_from((16, 32, 48, 64)))
+depthwise_configs = conv2d_configs(**small_images, group_counts=st.sampled_from((16, 32)), channels_per_group=st.just(1))
 oneDNN_only = executions(mkldnn=st.just(True), nnpack=st.just(False), input_layout=st.sampled_from(("contiguous", "channels_last")), weight_layout=st.just("contiguous"))
 
 

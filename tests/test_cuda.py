@@ -15,6 +15,7 @@ from . import knobs, tolerance
 from .differential import case_arrays, check_call, functional_conv2d, make_layer, on_device
 from .execution import executions
 from .strategies import conv2d_cases
+from .test_backends import assert_deterministic
 
 pytestmark = pytest.mark.skipif(knobs.current.device_type != "cuda", reason="cuDNN modes: run with --device cuda")
 half_and_single = pytest.mark.parametrize("dtype", [d for d in knobs.current.dtypes if d != "float64"])
@@ -59,6 +60,5 @@ def test_deterministic_mode_repeats_bit_for_bit(dtype, case, execution):
 
     with forced.active():
         first, again = forward_and_backward(), forward_and_backward()
-    for name, a, b_ in zip(("output", "grad_input", "grad_weight"), first, again):
-        same = torch.equal(a, b_) or bool(((a == b_) | (a.isnan() & b_.isnan())).all())
-        assert same, f"{name} differs between two calls under {forced}: max |difference| {(a - b_).abs().max().item()}"
+    for what, a, b_ in zip(("the output", "grad_input", "grad_weight"), first, again):
+        assert_deterministic(a, b_, forced, what)
