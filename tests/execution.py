@@ -73,6 +73,9 @@ def tf32_line(enabled: bool) -> str:
 @contextlib.contextmanager
 def cudnn_settings(tf32: bool | None, deterministic: bool | None, benchmark: bool | None):
     """cuDNN's flags for the duration, each left as it is where None, restored afterwards."""
+    if tf32 is None and deterministic is None and benchmark is None:  # every CPU run
+        yield
+        return
     cudnn, new_api = torch.backends.cudnn, has_fp32_precision_api()
     saved = (cudnn.conv.fp32_precision if new_api else cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark)
     try:

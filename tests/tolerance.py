@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .execution import cudnn_tf32
+
 PRECISION_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
 EPS = {name: 2.0 ** (1 - bits) for name, bits in PRECISION_BITS.items()}  # spacing at 1.0
 UNIT_ROUNDOFF = {name: eps / 2 for name, eps in EPS.items()}
@@ -71,8 +73,6 @@ def precision_in_force(dtype: str, device_type: str) -> str:
     if device_type != "cuda":
         return dtype
     if dtype == "float32":
-        from .execution import cudnn_tf32  # torch flags live with the other execution settings
-
         return "float32 (TF32)" if cudnn_tf32() else "float32"
     return f"{dtype} (cuda)" if f"{dtype} (cuda)" in ROUNDING else dtype
 
