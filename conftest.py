@@ -15,7 +15,7 @@ import torch
 from hypothesis import HealthCheck, settings
 
 from tests import knobs, observations, results
-from tests.backends import cpu_capability
+from tests.probes import cpu_capability, onednn_isa
 from tests.execution import cudnn_tf32
 
 settings.register_profile("dev", max_examples=40, deadline=None)
@@ -106,7 +106,7 @@ def device_description() -> dict:
         }
     if device.type == "mps":
         return {"device": "mps", "host_cpu_capability": cpu_capability()}
-    return {"device": "cpu", "cpu_capability": cpu_capability(), "mkldnn": torch.backends.mkldnn.is_available()}
+    return {"device": "cpu", "cpu_capability": cpu_capability(), "onednn_isa": onednn_isa()}
 
 
 def pytest_report_header(config):

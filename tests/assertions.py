@@ -28,6 +28,7 @@ class Comparison:
     regime: str  # "exact" or the allowance formula
     gradient: str | None = None  # "input", "weight" or "bias" when a gradient is compared
     grad_output: np.ndarray | None = None
+    kernels: tuple[str, ...] = ()  # the oneDNN kernels that ran, as oneDNN's log names them
 
 
 def _format_index(index) -> str:
@@ -69,7 +70,8 @@ def assert_conv_close(got: np.ndarray, expected: np.ndarray, allowed: np.ndarray
     __tracebackhide__ = True
     c = comparison
     what = c.api if c.gradient is None else f"{c.api} grad_{c.gradient}"
-    headline = f"{what} {c.dtype} on {c.device}, backend {c.backend} (torch {c.torch_version}, {c.execution})"
+    ran = c.backend + (f" ({', '.join(c.kernels)})" if c.kernels else "")
+    headline = f"{what} {c.dtype} on {c.device}, backend {ran} (torch {c.torch_version}, {c.execution})"
     if got.shape != expected.shape:
         raise AssertionError(f"{headline}: output shape {got.shape}, reference shape {expected.shape}\nConfiguration: {c.config!r}")
     report = mismatch_report(got, expected, allowed)

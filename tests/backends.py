@@ -7,12 +7,6 @@ import torch
 from .strategies import Conv2dConfig
 
 
-def cpu_capability() -> str:
-    """The vector ISA torch's CPU kernels dispatch to (AVX2, AVX512, ...), where torch can say."""
-    get = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
-    return get() if get else "unknown (torch.backends.cpu.get_cpu_capability is missing)"
-
-
 def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) -> str:
     """The backend name torch selects for this call, or 'unknown' where torch cannot say.
 

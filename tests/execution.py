@@ -9,7 +9,7 @@ so a failure reproduces under the same layout, flags and threads.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from hypothesis import strategies as st
@@ -153,7 +153,27 @@ def default_execution() -> Execution:
     return Execution(mkldnn=True, nnpack=True, threads=knobs.current.threads, input_layout="contiguous", weight_layout="contiguous")
 
 
-current: Execution | None = None  # the Execution active now, read by the reproduction scripts
+current: Execution | None = None  # the Execution active now: its layouts, for the reproduction scripts
+
+
+def nnpack_enabled() -> bool:
+    """torch's NNPACK flag (torch 2.3 and later can turn NNPACK off; earlier, it is always on)."""
+    get = getattr(torch._C, "_get_nnpack_enabled", None)
+    return bool(get()) if get is not None else True
+
+
+def in_force() -> Execution:
+    """The settings torch has now, read from torch itself (threads, oneDNN, NNPACK, cuDNN flags),
+    with the memory layouts of the active Execution: a test that sets a flag another way (a
+    torch.backends context manager) still gets a reproducer that sets it."""
+    base = current or default_execution()
+    on_cuda = knobs.current.device_type == "cuda"
+    cudnn = torch.backends.cudnn
+    return replace(
+        base, threads=torch.get_num_threads(), mkldnn=bool(torch.backends.mkldnn.enabled), nnpack=nnpack_enabled(),
+        tf32=cudnn_tf32() if on_cuda else None, cudnn_deterministic=bool(cudnn.deterministic) if on_cuda else None,
+        cudnn_benchmark=bool(cudnn.benchmark) if on_cuda else None,
+    )
 
 
 def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None):

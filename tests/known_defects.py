@@ -1,72 +1,130 @@
-"""Confirmed torch defects, each listed once: what, where, which versions, and the upstream link.
+"""Confirmed torch defects, each listed once: what, in which kernel, which versions, the link.
 
-A generated example inside a defect's region is still run (unless the defect crashes the
-process) and a disagreement there is recorded, not failed. tests/test_known_defects.py runs
-each reproducer (tests/defects/<name>.py) as a strict xfail on the affected torch versions and
-CPUs, so a torch that fixes the defect shows up as an unexpected pass.
+Each entry is keyed on what torch actually ran, never on the CPU's flag list: a oneDNN
+kernel as oneDNN's verbose log names it (tests/onednn.py), an ATen backend as torch's
+backend selection reports it, or torch's own code (padding, inductor) where no kernel is
+involved. So one entry is right on AMX, AVX-512, AVX2-only and aarch64 machines alike: on a
+machine where the kernel never runs, the entry never applies.
+
+A generated example in a defect's region is still run and a disagreement there is recorded, not
+failed. A crasher runs in a child process (tests/isolated.py), so the kernel it crashes in is
+seen. tests/test_known_defects.py runs each reproducer (tests/defects/<name>.py): a strict xfail
+where it reaches the kernel on an affected version, a skip where it cannot reach it, and an
+unexpected pass where torch fixed it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import torch
 
-from . import knobs
+from . import knobs, probes
+from .onednn import Kernel
 from .repro import COMPILED
 from .strategies import Conv2dConfig
 
 DEFECTS_DIR = Path(__file__).parent / "defects"
-INDUCTOR_REPLICATE_FIRST_SEEN = "2.7.0"  # not on 2.5.1 or 2.6.0; seen on 2.7.0, 2.8.0, 2.9.1, 2.13.0
-
-
-@cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags (Linux /proc/cpuinfo); empty where that cannot be read."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return frozenset()
-    lines = [line for line in text.splitlines() if line.startswith("flags")]
-    return frozenset(lines[0].split(":", 1)[1].split()) if lines else frozenset()
 
 
 @dataclass(frozen=True)
-class Geometry:
-    """Per axis (height, width): input size, pads before/after, kernel, stride, dilation, output size."""
+class Ran:
+    """What torch ran for one call: the ATen backend it selected, the oneDNN kernels it ran."""
 
-    size: tuple[int, int]
-    pads: tuple[tuple[int, int], tuple[int, int]]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-
-    @property
-    def out(self) -> tuple[int, ...]:
-        return tuple(
-            (n + sum(p) - d * (k - 1) - 1) // s + 1 for n, p, k, s, d in zip(self.size, self.pads, self.kernel, self.stride, self.dilation)
-        )
-
-    def only_padding(self, axis: int) -> bool:
-        """Every output position along the axis reads padding alone, no input pixel."""
-        n, (before, _), k, s, d = self.size[axis], self.pads[axis], self.kernel[axis], self.stride[axis], self.dilation[axis]
-        return all(not (before <= o * s + j * d < before + n) for o in range(self.out[axis]) for j in range(k))
+    backend: str
+    kernels: tuple[Kernel, ...] = ()
 
 
-def geometry(config: Conv2dConfig) -> Geometry:
-    """The zero-padded convolution torch hands its kernel (non-zero modes are padded beforehand)."""
-    pads, size = config.pads, (config.height, config.width)
-    if config.padding_mode != "zeros":
-        size, pads = (size[0] + sum(pads[0]), size[1] + sum(pads[1])), ((0, 0), (0, 0))
-    return Geometry(size, pads, config.kernel_pair, config.stride_pair, config.dilation_pair)
+# --- where a defect lives -------------------------------------------------------------------------
 
 
-# A defect in a kernel shows through every call that reaches the kernel, compiled ones included.
+@dataclass(frozen=True)
+class OneDNNKernel:
+    """oneDNN implementations whose name matches `pattern` (and, where given, only while oneDNN's
+    ISA line matches `isa`: x64:gemm:jit names no ISA of its own)."""
+
+    pattern: str
+    isa: str = ""
+    passes: tuple[str, ...] = ("forward",)
+
+    def possible(self, backend: str) -> bool:
+        return backend == "Mkldnn"
+
+    def ran(self, ran: Ran) -> bool:
+        return self.matches([k.implementation for k in ran.kernels if k.pass_ in self.passes], probes.onednn_isa())
+
+    def matches(self, implementations, isa: str) -> bool:
+        return any(re.search(self.pattern, name) for name in implementations) and re.search(self.isa, isa) is not None
+
+    def unreachable_reason(self) -> str | None:
+        return None if probes.has_onednn() else "this torch has no oneDNN"
+
+    def __str__(self) -> str:
+        return f"oneDNN kernels /{self.pattern}/" + (f" on an ISA with /{self.isa}/" if self.isa else "")
+
+
+@dataclass(frozen=True)
+class AtenBackend:
+    """One of torch's own convolution backends, as torch._C._select_conv_backend names it."""
+
+    names: tuple[str, ...]
+    available: Callable[[], str | None] = lambda: None  # why it cannot run here, or None
+
+    def possible(self, backend: str) -> bool:
+        return backend in self.names
+
+    def ran(self, ran: Ran) -> bool:
+        return ran.backend in self.names
+
+    def unreachable_reason(self) -> str | None:
+        return self.available()
+
+    def __str__(self) -> str:
+        return "/".join(self.names)
+
+
+@dataclass(frozen=True)
+class TorchCode:
+    """torch's own code around the kernels (padding, the compiler): any call of the listed APIs."""
+
+    what: str
+    available: Callable[[], str | None] = lambda: None
+
+    def possible(self, backend: str) -> bool:
+        return True
+
+    def ran(self, ran: Ran) -> bool:
+        return True
+
+    def unreachable_reason(self) -> str | None:
+        return self.available()
+
+    def __str__(self) -> str:
+        return self.what
+
+
+# --- what a defect does -------------------------------------------------------------------------
+
+WRONG, CRASHES = "wrong values", "crashes the process"
+
+
+@dataclass(frozen=True)
+class Raises:
+    pattern: str  # a regex that torch's message must contain
+
+    def __str__(self) -> str:
+        return f"raises /{self.pattern}/"
+
+
+# A kernel's defect shows through every call that reaches the kernel, compiled ones included.
 EVERY_CALL = ("nn.Conv2d", "F.conv2d", "nn.Conv2d backward", COMPILED, f"{COMPILED} backward")
+
+
+def release(version: str):
+    return probes.TorchVersion(version.split("+")[0])
 
 
 @dataclass(frozen=True)
@@ -76,81 +134,118 @@ class KnownDefect:
     link: str
     first_seen: str  # the oldest torch version on which it was confirmed
     fixed_in: str | None  # the first torch version without it, once known
-    crashes: bool
-    on_this_cpu: Callable[[], bool]
-    applies: Callable[[Conv2dConfig, str, str, tuple], bool]  # (config, dtype, backend, float64 operands: x, w, b, ...)
+    where: tuple  # the kernels or code it lives in (any of them)
+    effect: object  # WRONG, CRASHES or Raises(pattern)
+    applies: Callable[[Conv2dConfig, str, tuple], bool]  # (config, dtype, float64 operands: x, w, b, ...)
     apis: tuple[str, ...] = EVERY_CALL  # the calls it affects: "<api>", or "<api> backward" for its gradients
 
-    def affects_this_torch(self) -> bool:
-        version = torch.torch_version.TorchVersion(torch.__version__.split("+")[0])
-        return version >= self.first_seen and (self.fixed_in is None or version < self.fixed_in) and self.on_this_cpu()
+    def in_this_torch(self) -> bool:
+        version = release(probes.torch_version())
+        return version >= self.first_seen and (self.fixed_in is None or version < self.fixed_in)
+
+    def could_reach(self, api: str, config: Conv2dConfig, dtype: str, operands: tuple, backend: str) -> bool:
+        """Before the call: the example is in the region, and what torch selected can lead to the defect."""
+        return api in self.apis and any(w.possible(backend) for w in self.where) and self.applies(config, dtype, operands)
+
+    def reached(self, ran: Ran) -> bool:
+        return any(w.ran(ran) for w in self.where)
+
+    def unreachable_reason(self) -> str | None:
+        """Why this machine and torch cannot run what the defect lives in, or None."""
+        reasons = [w.unreachable_reason() for w in self.where]
+        return None if any(r is None for r in reasons) else "; ".join(reasons)
 
     @property
     def reproducer(self) -> Path:
         return DEFECTS_DIR / f"{self.name}.py"
 
 
+def half(dtype: str) -> bool:
+    return dtype in ("float16", "bfloat16")
+
+
+def nonfinite(array) -> bool:
+    return array is not None and not np.isfinite(array).all()
+
+
+BRGEMM_FORWARD = r"^brg_conv_fwd:"
+# oneDNN's kernels that skip taps over their own zero padding: all but x64:gemm:jit (im2col writes
+# the zeros out); seen on jit, jit_dw, jit_bf16, brg_conv_fwd (the AMX one for some shapes), brdgmm_dw, ref.
+SKIP_PADDING_TAPS = r"^(?!x64:gemm:jit$)"
+# bfloat16 kernels that pad the reduction over input channels with zeros (bf16 dot products take
+# pairs of channels): the pad pairs with a real input value.
+BF16_CHANNEL_PAIRS = r"^(jit_bf16|brg_conv_fwd|brgconv_1x1|jit):"
+
 KNOWN_DEFECTS = (
     KnownDefect(
-        name="onednn_bf16_amx_out_w_1_strided",
-        summary="bfloat16 conv on oneDNN's AMX kernel (brg_conv_fwd:avx10_1_512_amx) reads the wrong input rows"
-        " when the output width is 1 and stride_w > 1: wrong values, NaN or stale memory",
+        name="onednn_brgconv_bf16_out_w_1_strided",
+        summary="bfloat16 conv on oneDNN's brgemm forward kernels (brg_conv_fwd, with AMX or AVX512-BF16) reads the"
+        " wrong input columns when the output width is 1 and stride_w > 1: wrong values, NaN or stale memory",
         link="https://github.com/pytorch/pytorch/issues/169688 (same kernel, strided bf16 convs wrong; this shape not yet filed)",
         first_seen="2.2.0",  # not on 2.0.1, 2.1.0, 2.1.2
         fixed_in=None,
-        crashes=False,
-        on_this_cpu=lambda: "amx_bf16" in cpu_flags(),
-        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
-        and geometry(config).out[1] == 1 and geometry(config).stride[1] > 1,
+        where=(OneDNNKernel(BRGEMM_FORWARD),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and config.geometry.out[1] == 1 and config.geometry.stride[1] > 1,
     ),
     KnownDefect(
         name="onednn_brgconv_all_padding_crash",
-        summary="float16/bfloat16 conv on oneDNN's brgemm kernel segfaults when every output row or column"
-        " is computed from zero padding alone (oneDNN v3.3 to v3.12, bundled with torch 2.2 to 2.13)",
+        summary="float16/bfloat16 conv on oneDNN's brgemm forward kernel segfaults when every output row or column"
+        " is computed from zero padding alone (oneDNN v3.3 to v3.12, bundled with torch 2.2 to 2.14)",
         link="https://github.com/uxlfoundation/oneDNN/issues/5942 (fixed by oneDNN PR 5944, after v3.12)",
         first_seen="2.2.0",  # not on 2.0.1, 2.1.0, 2.1.2
-        fixed_in=None,
-        crashes=True,
-        on_this_cpu=lambda: bool({"amx_bf16", "avx512_fp16"} & cpu_flags()),
-        applies=lambda config, dtype, backend, operands: dtype in ("float16", "bfloat16") and backend == "Mkldnn"
-        and (geometry(config).only_padding(0) or geometry(config).only_padding(1)),
+        fixed_in="2.15.0",
+        where=(OneDNNKernel(BRGEMM_FORWARD),),
+        effect=CRASHES,
+        applies=lambda config, dtype, operands: half(dtype) and (config.geometry.only_padding(0) or config.geometry.only_padding(1)),
     ),
     KnownDefect(
         name="onednn_skips_zero_padding_taps",
-        summary="oneDNN's float32/float16/bfloat16 kernels (not the AMX ones) skip zero-padding taps, so a NaN or"
-        " inf weight tap that meets only padding gives a finite result; Slow2d, and F.pad then padding=0,"
-        " give NaN (inf * 0), so the answer depends on the kernel torch picks",
+        summary="oneDNN's float32/float16/bfloat16 kernels (every one seen but x64:gemm:jit; the AMX ones for some"
+        " shapes) skip zero-padding taps, so a NaN or inf weight tap that meets only padding gives a finite result;"
+        " Slow2d, and F.pad then padding=0, give NaN (inf * 0)",
         link="https://github.com/pytorch/pytorch/issues/157237 (related: backend-dependent NaN propagation; this case not yet filed)",
         first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
-        crashes=False,
-        on_this_cpu=lambda: "avx512f" in cpu_flags(),
-        applies=lambda config, dtype, backend, operands: backend == "Mkldnn" and config.padding_mode == "zeros"
-        and max(max(config.pads)) > 0 and not np.isfinite(operands[1]).all(),
+        where=(OneDNNKernel(SKIP_PADDING_TAPS),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: config.padding_mode == "zeros" and max(max(config.pads)) > 0 and nonfinite(operands[1]),
     ),
     KnownDefect(
         name="onednn_bf16_nonfinite_input_spreads_nan",
-        summary="bfloat16 conv on oneDNN turns outputs whose windows never read an inf input pixel into NaN:"
-        " its kernels pair the pixel with zero weights that pad the reduction (inf * 0)",
+        summary="bfloat16 conv on oneDNN's jit_bf16, brg_conv_fwd, brgconv_1x1 and AMX jit kernels turns outputs whose"
+        " windows never read an inf input pixel into NaN: with an odd channel count the kernels pad the channel"
+        " pairs with zero weights that meet the pixel (inf * 0)",
         link="not yet filed upstream; reproducer tests/defects/onednn_bf16_nonfinite_input_spreads_nan.py",
         first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
-        crashes=False,
-        on_this_cpu=lambda: "avx512_bf16" in cpu_flags(),
-        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
-        and not np.isfinite(operands[0]).all(),
+        where=(OneDNNKernel(BF16_CHANNEL_PAIRS),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and nonfinite(operands[0]),
+    ),
+    KnownDefect(
+        name="onednn_bf16_gemm_grouped_nonfinite_weight_nan",
+        summary="bfloat16 grouped conv on oneDNN's x64:gemm:jit kernel gives NaN where inf is right when a weight is"
+        " inf and every input finite: with an odd channel count per group the GEMM pads the channel pairs with"
+        " zero inputs that meet the weight (inf * 0); seen on oneDNN ISAs without AMX",
+        link="not yet filed upstream; reproducer tests/defects/onednn_bf16_gemm_grouped_nonfinite_weight_nan.py",
+        first_seen="2.13.0",  # found on 2.13.0; older releases not yet bisected
+        fixed_in=None,
+        where=(OneDNNKernel(r"^x64:gemm:jit$", isa=r"^(?!.*AMX)"),),  # with AMX the same kernel name is right
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and config.groups > 1 and nonfinite(operands[1]),
     ),
     KnownDefect(
         name="onednn_bf16_subnormals_flushed",
-        summary="bfloat16 conv on oneDNN treats subnormal operands and products as zero, as the x86 AVX512_BF16"
-        " instructions do by design (Intel SDM, VDPBF16PS); Slow2d and the float64 result keep them",
+        summary="bfloat16 conv on oneDNN's kernels that use the AVX512_BF16 or AMX instructions treats subnormal"
+        " operands and products as zero, as those instructions do by design (Intel SDM, VDPBF16PS); Slow2d, oneDNN's"
+        " emulated bf16 (avx512_core) kernels and the float64 result keep them",
         link="https://github.com/llvm/llvm-project/pull/90425 (x86 bf16 instructions flush denormals)",
         first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
-        crashes=False,
-        on_this_cpu=lambda: "avx512_bf16" in cpu_flags(),
-        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend == "Mkldnn"
-        and reaches_bfloat16_subnormals(operands),
+        where=(OneDNNKernel(r"avx512_core_bf16|amx"), OneDNNKernel(r"^x64:gemm:jit$", isa="bfloat16")),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and reaches_bfloat16_subnormals(operands),
     ),
     KnownDefect(
         name="slow2d_bf16_accumulates_in_bfloat16",
@@ -159,9 +254,9 @@ KNOWN_DEFECTS = (
         link="https://github.com/pytorch/pytorch/issues/83863 (cpublas' reference bf16 gemm summed in bf16; fixed by PR 96074)",
         first_seen="2.0.1",  # the oldest release checked
         fixed_in="2.1.0",
-        crashes=False,
-        on_this_cpu=lambda: True,
-        applies=lambda config, dtype, backend, operands: dtype == "bfloat16" and backend in ("Slow2d", "SlowDilated2d"),
+        where=(AtenBackend(("Slow2d", "SlowDilated2d")),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16",
     ),
     KnownDefect(
         name="nnpack_padding_not_below_kernel",
@@ -170,10 +265,20 @@ KNOWN_DEFECTS = (
         link="https://github.com/pytorch/pytorch/issues/90142 (fixed by PR 92238, which keeps such calls off NNPACK)",
         first_seen="2.0.1",  # the oldest release checked
         fixed_in="2.1.0",
-        crashes=True,  # raises rather than returning a result: not run
-        on_this_cpu=lambda: torch._nnpack_available(),
-        applies=lambda config, dtype, backend, operands: backend == "NnpackSpatial"
-        and any(geometry(config).pads[axis][0] >= geometry(config).kernel[axis] for axis in (0, 1)),
+        where=(AtenBackend(("NnpackSpatial",), probes.nnpack_unavailable),),
+        effect=Raises(r"NNPACK SpatialConvolution_updateOutput failed"),
+        applies=lambda config, dtype, operands: any(config.geometry.pads[axis][0] >= config.geometry.kernel[axis] for axis in (0, 1)),
+    ),
+    KnownDefect(
+        name="circular_padding_unbatched_raises",
+        summary="nn.Conv2d with padding_mode='circular' raises on an unbatched (C, H, W) input, which the"
+        " documentation accepts: F.pad's circular mode counted the batch dimension as a spatial one",
+        link="https://github.com/pytorch/pytorch/issues/104860 (fixed by PR 106148)",
+        first_seen="2.0.1",  # the oldest release checked
+        fixed_in="2.1.0",
+        where=(TorchCode("torch.nn.functional.pad, circular mode"),),
+        effect=Raises(r"Invalid padding size, expected 2 but got 4"),
+        applies=lambda config, dtype, operands: config.padding_mode == "circular" and config.batch is None,
     ),
     KnownDefect(
         name="inductor_replicate_pad_backward_strides",
@@ -182,11 +287,11 @@ KNOWN_DEFECTS = (
         " which returns a contiguous one ('expected size 4==4, stride 1==4 at dim=1')",
         link="not yet filed upstream; related: https://github.com/pytorch/pytorch/issues/179442 (compiled F.pad"
         " layout differs from eager) and its fix https://github.com/pytorch/pytorch/pull/179837",
-        first_seen=INDUCTOR_REPLICATE_FIRST_SEEN,
+        first_seen="2.7.0",  # not on 2.5.1 or 2.6.0; seen on 2.7.0, 2.8.0, 2.9.1, 2.13.0
         fixed_in=None,
-        crashes=True,  # raises rather than returning a result: not run
-        on_this_cpu=lambda: True,
-        applies=lambda config, dtype, backend, operands: config.padding_mode == "replicate",
+        where=(TorchCode("inductor's compiled backward", probes.compile_unavailable),),
+        effect=Raises(r"expected size \d+==\d+, stride \d+==\d+ at dim=\d+"),
+        applies=lambda config, dtype, operands: config.padding_mode == "replicate",
         apis=(f"{COMPILED} backward",),
     ),
 )
@@ -202,14 +307,24 @@ def reaches_bfloat16_subnormals(operands) -> bool:
     return bool(x.size and w.size and x.min() * w.min() < smallest_normal)
 
 
-def affecting(config: Conv2dConfig, dtype: str, backend: str, operands: tuple, api: str = "nn.Conv2d") -> KnownDefect | None:
-    """The known defect this example falls under on this torch and CPU, if any.
-    operands: the float64 values torch holds (input, weight, bias or None, then any others);
-    api: the call, with " backward" for its gradients. Every defect listed so far was found on
-    the CPU: none is applied on another device."""
+def suspects(api: str, config: Conv2dConfig, dtype: str, operands: tuple, backend: str) -> tuple[KnownDefect, ...]:
+    """The defects this call could run into, judged before it runs (region, API, selected backend).
+    Every defect listed so far lives in CPU code: none is applied on another device."""
     if knobs.current.device_type != "cpu":
-        return None
-    for defect in KNOWN_DEFECTS:
-        if api in defect.apis and defect.affects_this_torch() and defect.applies(config, dtype, backend, operands):
-            return defect
-    return None
+        return ()
+    return tuple(d for d in KNOWN_DEFECTS if d.could_reach(api, config, dtype, operands, backend))
+
+
+def wrong_values_from(candidates, ran: Ran) -> KnownDefect | None:
+    """The listed defect that explains wrong values from this call, by what it ran."""
+    return next((d for d in candidates if d.effect == WRONG and d.in_this_torch() and d.reached(ran)), None)
+
+
+def crash_from(candidates, ran: Ran) -> KnownDefect | None:
+    return next((d for d in candidates if d.effect == CRASHES and d.in_this_torch() and d.reached(ran)), None)
+
+
+def raised_by(error: BaseException, candidates, ran: Ran) -> KnownDefect | None:
+    """The listed defect whose error this is: its message, on a version and kernel it affects."""
+    return next((d for d in candidates if isinstance(d.effect, Raises) and d.in_this_torch() and d.reached(ran)
+                 and re.search(d.effect.pattern, str(error))), None)

@@ -70,24 +70,32 @@ def call_lines(api: str, config, dtype: str, execution, device: str = "cpu") -> 
 GRADIENT_OF = {"input": "xt.grad", "weight": "layer.weight.grad", "bias": "layer.bias.grad"}
 
 
-def gradient_lines(comparison, call: list[str]) -> list[str]:
-    """The module call, then backward with the embedded grad_output; `got` is the gradient."""
-    c = comparison
+def gradient_lines(call: list[str], gradient: str, dtype: str, device: str, g_source: str = "g") -> list[str]:
+    """The module call, then backward with grad_output g_source; `got` is the gradient."""
     return [
         *call[:-1],
         "xt.requires_grad_()",
         call[-1],
-        f"g = {array_literal(c.grad_output)}",
-        f"got.backward(torch.from_numpy(g).to(device={c.device!r}, dtype=torch.{c.dtype}))",
-        f"got = {GRADIENT_OF[c.gradient]}",
+        f"got.backward(torch.from_numpy({g_source}).to(device={device!r}, dtype=torch.{dtype}))",
+        f"got = {GRADIENT_OF[gradient]}",
     ]
+
+
+def isolation_source(api: str, config, dtype: str, execution, device: str = "cpu") -> str:
+    """The call as source over arrays x, w, b (and g for "<api> backward"), flags set first: what
+    tests/isolated.py runs in a child process."""
+    forward_api = api.removesuffix(" backward")
+    call = call_lines(forward_api, config, dtype, execution, device)
+    if api.endswith(" backward"):
+        call = gradient_lines(call, "input", dtype, device)
+    return "\n".join([*execution.setup_lines(), *call]) + "\n"
 
 
 def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     c = comparison
     call = call_lines(c.api, c.config, c.dtype, c.execution, c.device)
     if c.gradient is not None:
-        call = gradient_lines(c, call)
+        call = [f"g = {array_literal(c.grad_output)}", *gradient_lines(call, c.gradient, c.dtype, c.device)]
     lines = [
         f"# {c.api}{'' if c.gradient is None else ' grad_' + c.gradient} {c.dtype} on {c.device} (backend {c.backend})"
         " vs the float64 numpy reference of the suite.",

@@ -18,7 +18,6 @@ import reference
 
 from . import tolerance
 from .differential import case_arrays
-from .known_defects import geometry
 from .strategies import Conv2dCase, Conv2dConfig, conv2d_cases, conv2d_configs
 
 NONFINITE = (math.inf, -math.inf, math.nan)
@@ -36,7 +35,7 @@ def taps_reading_pixels(config: Conv2dConfig) -> tuple[np.ndarray, np.ndarray]:
     Both parts of an asymmetric 'same' padding count, although torch writes the extra row or
     column as literal zeros before calling its kernel.
     """
-    g = geometry(config)
+    g = config.geometry
     every, some = [], []
     for n, (before, _), k, s, d, out in zip(g.size, g.pads, g.kernel, g.stride, g.dilation, g.out):
         rows = np.arange(out)[:, None] * s + np.arange(k)[None, :] * d  # (output position, tap)

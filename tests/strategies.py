@@ -22,6 +22,28 @@ INTEGER_FAMILIES = ("ones", "small_int", "small_nonneg_int")
 
 
 @dataclass(frozen=True)
+class Geometry:
+    """Per axis (height, width): input size, pads before/after, kernel, stride, dilation."""
+
+    size: tuple[int, int]
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+
+    @property
+    def out(self) -> tuple[int, ...]:
+        return tuple(
+            (n + sum(p) - d * (k - 1) - 1) // s + 1 for n, p, k, s, d in zip(self.size, self.pads, self.kernel, self.stride, self.dilation)
+        )
+
+    def only_padding(self, axis: int) -> bool:
+        """Every output position along the axis reads padding alone, no input pixel."""
+        n, (before, _), k, s, d = self.size[axis], self.pads[axis], self.kernel[axis], self.stride[axis], self.dilation[axis]
+        return all(not (before <= o * s + j * d < before + n) for o in range(self.out[axis]) for j in range(k))
+
+
+@dataclass(frozen=True)
 class Conv2dConfig:
     """One nn.Conv2d and the input it is called on; its repr is the whole configuration."""
 
@@ -72,6 +94,19 @@ class Conv2dConfig:
     def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """((top, bottom), (left, right)), as the padding mode applies them."""
         return reference.resolve_padding(self.padding, self.kernel_pair, self.dilation_pair, self.stride_pair)
+
+    @property
+    def geometry(self) -> Geometry:
+        """The zero-padded convolution torch hands its kernel (non-zero modes are padded beforehand)."""
+        pads, size = self.pads, (self.height, self.width)
+        if self.padding_mode != "zeros":
+            size, pads = (size[0] + sum(pads[0]), size[1] + sum(pads[1])), ((0, 0), (0, 0))
+        return Geometry(size, pads, self.kernel_pair, self.stride_pair, self.dilation_pair)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        spatial = (self.out_channels, *self.geometry.out)
+        return spatial if self.batch is None else (self.batch, *spatial)
 
     @property
     def torch_pad(self) -> tuple[int, int, int, int]:

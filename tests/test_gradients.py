@@ -18,8 +18,8 @@ from reference.padding import source_indices
 from . import knobs, known_defects, tolerance
 from .assertions import Comparison
 from .backends import conv_backend
-from .differential import EXPONENT_STEP, as_numpy, case_arrays, judge, make_layer, on_device, run_valid_call, within
-from .execution import executions
+from .differential import EXPONENT_STEP, as_numpy, case_arrays, crashed_as_known, judge, make_layer, on_device, run_observed, within
+from .execution import executions, in_force
 from .strategies import Conv2dConfig, conv2d_cases, value_recipes
 
 
@@ -78,31 +78,35 @@ def check_module_gradients(dtype, case, grad, execution, api: str = "nn.Conv2d",
     __tracebackhide__ = True
     config = case.config
     x, w, b = case_arrays(case, dtype)
+    g = finite_grad_output(grad, config.output_shape, x, w, b, config, dtype)
     layer = make_layer(config, dtype, w, b)
     module = wrap(layer)
     xt = on_device(x, dtype).requires_grad_()
+    calls = f"{api} backward"
     with execution.active():
         precision = tolerance.precision_in_force(dtype, xt.device.type)  # the flags in force for this call
+        settings = in_force()
         backend = conv_backend(config, xt, layer.weight)
-        defect = known_defects.affecting(config, dtype, backend, (x, w, b), f"{api} backward")
-        if defect is not None and defect.crashes:
-            event(f"known defect, not run (crashes torch): {defect.name}")
+        candidates = known_defects.suspects(calls, config, dtype, (x, w, b), backend)
+        if crashed_as_known(calls, config, dtype, str(xt.device), (x, w, b), backend, candidates, grad_output=g):
             return
+        gt = on_device(g, dtype)
+
         def forward_and_backward():
             out = module(xt)
-            gt = on_device(finite_grad_output(grad, tuple(out.shape), x, w, b, config, dtype), dtype)
             out.backward(gt)
-            return out, gt
+            return out
 
-        ran = run_valid_call(forward_and_backward, dtype, config)
-        if ran is None:
+        out, ran = run_observed(forward_and_backward, dtype, config, backend, candidates, calls)
+        if out is None:
             return
-        out, gt = ran
+    defect = known_defects.wrong_values_from(candidates, ran)
     xs, ws, bs, gs = as_numpy(xt), as_numpy(layer.weight), as_numpy(layer.bias), as_numpy(gt)
     expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
     bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
-    comparison = Comparison(api, config, dtype, str(xt.device), backend, torch.__version__, execution, xs, ws, bs, "", grad_output=gs)
-    sums = sums_behind(config, out.shape)
+    comparison = Comparison(api, config, dtype, str(xt.device), backend, torch.__version__, settings, xs, ws, bs, "", grad_output=gs,
+                            kernels=tuple(str(k) for k in ran.kernels))
+    sums = sums_behind(config, config.output_shape)
     got = {"input": xt.grad, "weight": layer.weight.grad, "bias": layer.bias.grad if config.bias else None}
     for index, name in enumerate(("input", "weight", "bias")):
         if got[name] is not None:

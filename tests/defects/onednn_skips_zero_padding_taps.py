@@ -3,8 +3,10 @@
 Zero padding means 'pad the input with zeros, then correlate'. Under that definition the output
 below is NaN: its corner tap (inf) multiplies a padding zero. torch's Slow2d computes that, and so
 does every backend when the same zeros are written explicitly with F.pad; oneDNN's kernels skip
-the padding taps instead and return a finite number. Exits 1 while implicit and explicit zero
-padding disagree for some dtype.
+the padding taps instead and return a finite number: all of them but x64:gemm:jit (im2col writes
+the zeros out), the AMX ones only for some shapes (larger padding, strides, dilation). Set
+ONEDNN_VERBOSE=1 to see which kernel ran. Exits 1 while implicit and explicit zero padding
+disagree for some dtype and case.
 """
 import sys
 
@@ -38,6 +40,18 @@ for dtype in filter(has_cpu_conv, (torch.float64, torch.float32, torch.float16, 
             same = str(implicit) == str(explicit)
             disagree |= not same
             print(f"{str(dtype):15s} C={channels:<2d} {size}x{size} {backend:8s} padding=1: {implicit!r:6}  F.pad then padding=0: {explicit!r:6}  {'' if same else 'DISAGREE'}")
+
+# The AMX kernel (brg_conv_fwd:avx10_1_512_amx): padding (3, 2), a 4x2 kernel, stride (1, 3).
+if has_cpu_conv(torch.bfloat16):
+    x = torch.ones(1, 3, 1, 2, dtype=torch.bfloat16)
+    w = torch.ones(1, 3, 4, 2, dtype=torch.bfloat16)
+    w[0, 0, 0, 0] = float("inf")
+    implicit = F.conv2d(x, w, stride=(1, 3), padding=(3, 2))[0, 0, :, 0]
+    explicit = F.conv2d(F.pad(x, (2, 2, 3, 3)), w, stride=(1, 3))[0, 0, :, 0]
+    same = str(implicit.tolist()) == str(explicit.tolist())
+    disagree |= not same
+    print(f"torch.bfloat16  C=3  1x2 padding=(3, 2) stride=(1, 3), output column 0: {implicit.tolist()}"
+          f"  F.pad then padding=0: {explicit.tolist()}  {'' if same else 'DISAGREE'}")
 
 # One call, both conventions: padding='same' with an even kernel pads the extra bottom row with
 # literal zeros (F.pad) and the rest inside the kernel. The inf tap (3, 1) meets the explicit row at
