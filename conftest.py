@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,9 @@ def pytest_runtest_logreport(report):
         entry["repro"] = next((line.split("python ", 1)[1].strip() for line in text.splitlines() if "Reproduce in a fresh interpreter: python" in line), "")
 
 
+_started = time.monotonic()
+
+
 def pytest_sessionfinish(session):
     if not runs_the_suite(session.config):
         return
@@ -164,7 +168,7 @@ def pytest_sessionfinish(session):
     meta = {
         "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(), **device_description(),
         "profile": knobs.current.profile, "dtypes": list(knobs.current.dtypes),
-        "threads": knobs.current.threads, "date": datetime.date.today().isoformat(),
+        "threads": knobs.current.threads, "date": datetime.date.today().isoformat(), "wall_s": round(time.monotonic() - _started, 1),
     }
     results.write(str(folder), meta, _outcomes, rows, observations.examples())
 

@@ -54,13 +54,6 @@ CAPABILITY_GAPS: tuple[CapabilityGap, ...] = (
         before="2.6.0",  # raised on 2.0.1, 2.1.x, 2.2.0, 2.3.0, 2.4.0 and 2.5.1
         link="https://github.com/pytorch/pytorch/pull/135931 (fixes issue 135680)",
     ),
-    CapabilityGap(
-        name="circular padding of an unbatched input",
-        message_pattern=r"Invalid padding size, expected 2 but got 4",
-        dtypes=("float64", "float32", "float16", "bfloat16"),
-        before="2.1.0",  # raised on 2.0.1
-        link="https://github.com/pytorch/pytorch/issues/104860 (fixed by PR 106148)",
-    ),
 )
 
 

@@ -243,7 +243,9 @@ KNOWN_DEFECTS = (
         link="https://github.com/llvm/llvm-project/pull/90425 (x86 bf16 instructions flush denormals)",
         first_seen="2.0.1",  # the oldest release checked
         fixed_in=None,
-        where=(OneDNNKernel(r"avx512_core_bf16|amx"), OneDNNKernel(r"^x64:gemm:jit$", isa="bfloat16")),
+        # x64:gemm:jit names no ISA: it flushes where oneDNN's ISA has the bf16 instructions ("... bfloat16
+        # support", AVX10.1 (which includes AVX512_BF16), AMX), and keeps subnormals where it emulates them
+        where=(OneDNNKernel(r"avx512_core_bf16|amx"), OneDNNKernel(r"^x64:gemm:jit$", isa=r"bfloat16|AVX ?10|AMX")),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and reaches_bfloat16_subnormals(operands),
     ),

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from functools import cache
 
 import torch
 
@@ -52,27 +51,43 @@ def parse_kernels(log: str) -> tuple[Kernel, ...]:
     return tuple(seen)
 
 
+_log = None  # one log file per process, emptied for each use
+_isa: str | None = None  # oneDNN's ISA, once a log in this process has named it
+
+
 @contextlib.contextmanager
 def kernels_logged(level: int = 1):
     """Yields a list that, once the block ends (by raising too), holds the oneDNN convolution
     kernels run inside it (level 2: created too, which names a kernel before it runs).
 
-    oneDNN prints its log from C to file descriptor 1; that descriptor points at a temporary
-    file for the block (whatever pytest's capture put there is restored afterwards)."""
+    oneDNN prints its log from C to file descriptor 1; that descriptor points at a log file for
+    the block (whatever pytest's capture put there is restored afterwards)."""
+    global _log
     kernels: list[Kernel] = []
-    with tempfile.TemporaryFile(mode="w+b") as log:
+    log, _log = (_log or tempfile.TemporaryFile(mode="w+b")), None  # a nested block takes a file of its own
+    log.seek(0)
+    log.truncate()
+    libc.fflush(None)
+    saved = os.dup(1)
+    os.dup2(log.fileno(), 1)
+    try:
+        with torch.backends.mkldnn.verbose(level):
+            yield kernels
+    finally:
         libc.fflush(None)
-        saved = os.dup(1)
-        os.dup2(log.fileno(), 1)
-        try:
-            with torch.backends.mkldnn.verbose(level):
-                yield kernels
-        finally:
-            libc.fflush(None)
-            os.dup2(saved, 1)
-            os.close(saved)
-            log.seek(0)
-            kernels.extend(parse_kernels(log.read().decode(errors="replace")))
+        os.dup2(saved, 1)
+        os.close(saved)
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+        kernels.extend(parse_kernels(text))
+        remember_isa(text)
+        _log = log
+
+
+def remember_isa(log: str) -> None:
+    global _isa
+    if _isa is None and "isa:" in log:
+        _isa = parse_isa(log) or None
 
 
 def observing(call, level: int = 1):
@@ -97,15 +112,20 @@ def parse_isa(log: str) -> str:
     return ""
 
 
-@cache
 def isa() -> str:
     """The ISA oneDNN says it uses here ("Intel AVX2", "Intel AVX10.1 and Intel AMX with bfloat16
-    and 8-bit integer support", ...), which honours ONEDNN_MAX_CPU_ISA; oneDNN prints it once per
-    process, so a fresh interpreter is asked. "none" where this torch has no oneDNN."""
-    if not torch.backends.mkldnn.is_available():
-        return "none (this torch has no oneDNN)"
-    probe = subprocess.run([sys.executable, "-c", ISA_PROBE], capture_output=True, text=True, timeout=120)
-    return parse_isa(probe.stdout) or "unknown (oneDNN printed no ISA line)"
+    and 8-bit integer support", ...), which honours ONEDNN_MAX_CPU_ISA. oneDNN prints it once per
+    process, at its first verbose line: read from this process's log where it was captured, else
+    from a fresh interpreter's. "none" where this torch has no oneDNN."""
+    if _isa is None:
+        if not torch.backends.mkldnn.is_available():
+            return "none (this torch has no oneDNN)"
+        with kernels_logged():
+            torch.ones(1, 16, 8, 8).to_mkldnn().to_dense()  # a oneDNN reorder: the first one prints the header
+    if _isa is None:
+        probe = subprocess.run([sys.executable, "-c", ISA_PROBE], capture_output=True, text=True, timeout=120)
+        remember_isa(probe.stdout)
+    return _isa or "unknown (oneDNN printed no ISA line)"
 
 
 def isa_has_amx_for(dtype: str) -> bool:

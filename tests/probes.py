@@ -46,7 +46,12 @@ def compile_unavailable() -> str | None:
         import torch._dynamo as dynamo  # noqa: PLC0415 - importing dynamo is slow; only callers that compile need it
     except ImportError as error:
         return f"torch._dynamo does not import: {error}"
-    supported = getattr(dynamo, "is_dynamo_supported", None) or getattr(dynamo.eval_frame, "is_dynamo_supported", None)
-    if supported is not None and not supported():
-        return f"torch {torch.__version__} does not support torch.compile on this Python (torch._dynamo.is_dynamo_supported())"
+    check = getattr(dynamo.eval_frame, "check_if_dynamo_supported", None)  # raises, naming the reason
+    try:
+        if check is not None:
+            check()
+        elif not getattr(dynamo, "is_dynamo_supported", lambda: True)():
+            raise RuntimeError("torch._dynamo.is_dynamo_supported() is False")
+    except RuntimeError as error:
+        return f"torch {torch.__version__} cannot compile here: {error}"
     return None

@@ -1,0 +1,114 @@
+"""What the version matrix and the CPU-class matrix share: reading a run's report folder,
+summarising it per area, and writing a table as markdown and as an HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from pathlib import Path
+
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+
+def forward(dtype: str):
+    return ("test_forward.py::", f"[{dtype}]", lambda row: row["api"] in ("nn.Conv2d", "F.conv2d") and row["dtype"] == dtype)
+
+
+AREAS = {  # area -> (test module, a part of the test id, which rows of the worst-error table; forward: all forward checks)
+    **{f"forward {dtype}": forward(dtype) for dtype in DTYPES},
+    "gradients": ("test_gradients", "", lambda row: row["api"].startswith("grad_")),
+    "backends and layouts": ("test_backends", "", None),
+    "low-precision oneDNN kernels": ("test_cpu_low_precision", "", None),
+    "special values": ("test_special_values", "", None),
+    "invalid-input parity": ("test_invalid_parity", "", None),
+    "known defects (strict xfail)": ("test_known_defects", "", None),
+    "seed blog": ("test_seed_blog", "", None),
+    "reference self-checks": ("test_reference_", "", None),
+    "meta-tests": ("test_meta_", "", None),
+}
+OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
+
+
+def load(folder: Path) -> dict:
+    return json.loads((folder / "results.json").read_text())
+
+
+def outcome_counts(results: dict, module: str = "", id_part: str = "") -> Counter:
+    return Counter(test["outcome"] for nodeid, test in results["tests"].items() if f"/{module}" in nodeid and id_part in nodeid)
+
+
+def counts_text(counts: Counter) -> str:
+    return " / ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts[o]) or "-"
+
+
+def area_cell(results: dict, module: str, id_part: str, pick) -> str:
+    text = counts_text(outcome_counts(results, module, id_part))
+    if pick is not None:
+        rows = [row for row in results["worst"] if pick(row)]
+        if rows:
+            text += f"; worst {max(row['worst_of_allowance'] for row in rows):.0%}"
+    return text
+
+
+def area_rows(runs: list[dict]) -> list[list[str]]:
+    return [[area, *(area_cell(run, *spec) for run in runs)] for area, spec in AREAS.items()]
+
+
+def worst_per_dtype(results: dict, dtype: str) -> str:
+    """The largest error as a fraction of its allowance over every check of the dtype that passed."""
+    rows = [row for row in results["worst"] if row["dtype"] == dtype]
+    return f"{max(row['worst_of_allowance'] for row in rows):.2f}" if rows else "-"
+
+
+def kernels_reached(results: dict, dtype: str) -> str:
+    """The oneDNN kernels the run's examples of the dtype ran, with how many examples ran each."""
+    counted = Counter(kernel for row in results["examples"] if row["dtype"] == dtype for kernel in row.get("kernels", ()))
+    return ", ".join(f"{kernel} ({n})" for kernel, n in sorted(counted.items())) or "none (no oneDNN)"
+
+
+def totals_row(runs: list[dict]) -> list[str]:
+    return ["all tests", *(counts_text(outcome_counts(run)) for run in runs)]
+
+
+def dtype_rows(runs: list[dict]) -> list[list[str]]:
+    """Per dtype: the worst error as a fraction of its allowance, and the oneDNN kernels reached."""
+    return [[f"worst error / allowance, {dtype}", *(worst_per_dtype(run, dtype) for run in runs)] for dtype in DTYPES] + \
+        [[f"oneDNN kernels, {dtype} (examples)", *(kernels_reached(run, dtype) for run in runs)] for dtype in DTYPES]
+
+
+def machine_rows(runs: list[dict]) -> list[list[str]]:
+    meta = [run["meta"] for run in runs]
+    return [["oneDNN ISA", *(m.get("onednn_isa", "-") for m in meta)], ["ATen CPU capability", *(m.get("cpu_capability", "-") for m in meta)],
+            ["wall time of the run", *(f"{m['wall_s']:.0f} s" if "wall_s" in m else "-" for m in meta)]]
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = ("body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse;margin-bottom:1.5em}"
+         " th,td{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top;font-size:13px}"
+         " th{background:#eee} td:has(+td){white-space:nowrap}")
+
+
+def write(target: Path, name: str, title: str, intro: list[str], sections: list[tuple[str, list[str], list[list[str]]]]) -> str:
+    """<target>/<name>.md and <name>.html: a title, intro lines, then (heading, header, rows) tables."""
+    lines = [f"# {title}", "", *intro, ""]
+    page = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>",
+            f"<h1>{html.escape(title)}</h1>", *(f"<p>{html.escape(line)}</p>" for line in intro if line)]
+    for heading, header, rows in sections:
+        lines += [f"## {heading}", "", *markdown_table(header, rows), ""]
+        page += [f"<h2>{html.escape(heading)}</h2>", html_table(header, rows)]
+    text = "\n".join(lines)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / f"{name}.md").write_text(text)
+    (target / f"{name}.html").write_text("\n".join(page) + "\n")
+    return text
