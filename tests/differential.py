@@ -279,7 +279,9 @@ def run_observed(call, dtype: str, config: Conv2dConfig, backend: str, candidate
     return got, ran
 
 
-def run_valid_call(call, dtype: str, config: Conv2dConfig, gaps=None, skip: bool = False):
-    """call() on a valid configuration, torch's output or None (see run_observed)."""
+def run_valid_call(call, dtype: str, config: Conv2dConfig, gaps=None, skip: bool = False, api: str = "nn.Conv2d"):
+    """call() on a valid configuration, torch's output or None (see run_observed); the listed
+    defects that raise on such a call are its suspects."""
     __tracebackhide__ = True
-    return run_observed(call, dtype, config, "unknown", gaps=gaps, skip=skip)[0]
+    candidates = known_defects.raising_suspects(api, config, dtype)
+    return run_observed(call, dtype, config, "unknown", candidates, api, gaps=gaps, skip=skip)[0]
