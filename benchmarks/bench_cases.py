@@ -23,7 +23,9 @@ class Case:
     mode: str = "zeros"
 
     def kwargs(self) -> dict:
-        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups, padding_mode=self.mode)
+        return dict(
+            stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups, padding_mode=self.mode
+        )
 
     def out_hw(self) -> tuple[int, int]:
         extent = self.dilation * (self.k - 1) + 1
@@ -75,8 +77,8 @@ CASES = [
 def torch_calls(case: Case, arrays: dict):
     """(forward without autograd, backward) as nn.Conv2d runs them: F.pad first in the non-zero
     modes; the backward is torch.autograd.grad of one kept graph for input, weight and bias."""
-    import torch
-    import torch.nn.functional as F
+    import torch  # noqa: PLC0415 - the parent process that lists the cases never loads torch
+    import torch.nn.functional as F  # noqa: PLC0415
 
     tx, tw, tb = (torch.from_numpy(arrays[k]).requires_grad_() for k in "xwb")
     tg = torch.from_numpy(arrays["g"])

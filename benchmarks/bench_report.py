@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-
 from bench_timing import SETTLE_SECONDS
 
 AGREEMENT = 1e-12  # of max(|x| conv |w| + |b|); float64 rounding is ~K * 1e-16 of it
@@ -22,8 +21,8 @@ MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": 
 
 
 def environment(command: str, reference_dir: Path) -> dict:
-    import threadpoolctl
-    import torch
+    import threadpoolctl  # noqa: PLC0415 - only the process that writes the record loads these
+    import torch  # noqa: PLC0415
 
     def cpu_model() -> str:
         try:
@@ -36,7 +35,9 @@ def environment(command: str, reference_dir: Path) -> dict:
 
     def git(*args) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=reference_dir, capture_output=True, text=True, check=True).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=reference_dir, capture_output=True, text=True, check=True
+            ).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             return "unknown"
 
@@ -49,7 +50,8 @@ def environment(command: str, reference_dir: Path) -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "reference": str(reference_dir),
-        "git": f"{git('rev-parse', '--short', 'HEAD')}{' with uncommitted changes to reference/' if git('status', '--porcelain', 'reference') else ''}",
+        "git": git("rev-parse", "--short", "HEAD")
+        + (" with uncommitted changes to reference/" if git("status", "--porcelain", "reference") else ""),
         "machine": f"{cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}",
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -79,15 +81,17 @@ def tables(results: dict) -> str:
             " a numpy reference's forward ratio cannot go below it. Others' CPU: other processes' share of the"
             " machine's CPU time while the row was measured.",
             "",
-            "| case | fwd reference | fwd torch | fwd ratio | GEMM floor | bwd reference | bwd torch | bwd ratio | others' CPU |",
+            "| case | fwd reference | fwd torch | fwd ratio | GEMM floor"
+            " | bwd reference | bwd torch | bwd ratio | others' CPU |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in results["cases"]:
             r = row[setting]
             f, b = r["forward"], r["backward"]
             lines.append(
-                f"| {row['case']['name']} | {fmt_ms(f['reference_s'])} | {fmt_ms(f['torch_s'])} | {f['ratio']:.2f} | {r['gemm_floor']:.2f}"
-                f" | {fmt_ms(b['reference_s'])} | {fmt_ms(b['torch_s'])} | {b['ratio']:.2f} | {fmt_share(r['others_cpu_share'])} |"
+                f"| {row['case']['name']} | {fmt_ms(f['reference_s'])} | {fmt_ms(f['torch_s'])} | {f['ratio']:.2f}"
+                f" | {r['gemm_floor']:.2f} | {fmt_ms(b['reference_s'])} | {fmt_ms(b['torch_s'])} | {b['ratio']:.2f}"
+                f" | {fmt_share(r['others_cpu_share'])} |"
             )
         lines.append("")
     square = results["square_gemm"]
@@ -96,17 +100,20 @@ def tables(results: dict) -> str:
         "",
         "Peak extra memory: tracemalloc's peak during the first call in a fresh process, the result included."
         " GFLOP/s: 2·N·O·Ho·Wo·(C/groups)·kh·kw over the reference's forward time, and over np.matmul's time on the"
-        f" im2col GEMM's own shape (groups × (O/groups, K) @ (K, N·Ho·Wo)). A {square['size']}² float64 np.matmul reaches"
-        f" {square['1 thread']['gflops']:.1f} GFLOP/s on 1 thread, {square['default threads']['gflops']:.1f} with the default threads.",
+        f" im2col GEMM's own shape (groups × (O/groups, K) @ (K, N·Ho·Wo)). A {square['size']}² float64 np.matmul"
+        f" reaches {square['1 thread']['gflops']:.1f} GFLOP/s on 1 thread,"
+        f" {square['default threads']['gflops']:.1f} with the default threads.",
         "",
-        "| case | im2col MB | fwd peak MB (× im2col) | bwd peak MB (× im2col) | GFLOP/s 1 thread: reference / GEMM | default threads: reference / GEMM |",
+        "| case | im2col MB | fwd peak MB (× im2col) | bwd peak MB (× im2col)"
+        " | GFLOP/s 1 thread: reference / GEMM | default threads: reference / GEMM |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in results["cases"]:
         im2col, peak = row["im2col_bytes"], row["peak_extra_bytes"]
         one, default = row["1 thread"], row["default threads"]
         lines.append(
-            f"| {row['case']['name']} | {im2col / 1e6:.2f} | {peak['forward'] / 1e6:.2f} ({peak['forward'] / im2col:.2f})"
+            f"| {row['case']['name']} | {im2col / 1e6:.2f}"
+            f" | {peak['forward'] / 1e6:.2f} ({peak['forward'] / im2col:.2f})"
             f" | {peak['backward'] / 1e6:.2f} ({peak['backward'] / im2col:.2f})"
             f" | {one['reference_forward_gflops']:.1f} / {one['numpy_gemm_gflops']:.1f}"
             f" | {default['reference_forward_gflops']:.1f} / {default['numpy_gemm_gflops']:.1f} |"
@@ -120,7 +127,11 @@ def tables(results: dict) -> str:
     ]
     for row in results["cases"]:
         a = row["agreement"]
-        lines.append(f"| {row['case']['name']} | " + " | ".join(f"{a[k]:.1e}" for k in ("output", "grad_input", "grad_weight", "grad_bias")) + " |")
+        lines.append(
+            f"| {row['case']['name']} | "
+            + " | ".join(f"{a[k]:.1e}" for k in ("output", "grad_input", "grad_weight", "grad_bias"))
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -128,26 +139,30 @@ def markdown(results: dict, cases, args) -> str:
     env = results["environment"]
     blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}" for b in env["numpy_blas"])
     share = results["other_processes_cpu_share"]
-    return "\n".join([
-        "# reference vs torch: float64 CPU conv2d",
-        "",
-        f"- command: `{env['command']}` (from the repository root)",
-        f"- date: {env['date']}; reference: {env['reference']} (git {env['git']})",
-        f"- machine: {env['machine']}",
-        f"- python {env['python']}, numpy {env['numpy']} ({blas}), torch {env['torch']}"
-        f" (default {env['torch_default_threads']} threads), threadpoolctl {env['threadpoolctl']}",
-        f"- OPENBLAS_* environment: {env['openblas_env'] or 'none set'}",
-        f"- other processes' share of the machine's CPU time during the whole run: {fmt_share(share)}; a row measured"
-        f" while it exceeded {args.max_busy:.0%} was measured again, after the machine went quiet, up to {args.attempts} times",
-        f"- each case in a fresh process with {'the default malloc' if args.default_malloc else ' '.join(f'{k}={v}' for k, v in MALLOC_ENV.items())};"
-        f" {args.repeats} interleaved repeats per side after warm-up, each after a {SETTLE_SECONDS} s pause and about"
-        f" {args.sample_seconds} s of calls; medians.",
-        "- torch forward: F.conv2d (after F.pad in the non-zero modes, as nn.Conv2d does); torch backward:"
-        " torch.autograd.grad of that graph for input, weight and bias.",
-        "",
-        "Cases (padding 1 for k3, 2 for k5, 0 for k1):",
-        "",
-        *(f"- {c.name}: {c.describe()}" for c in cases),
-        "",
-        tables(results),
-    ])
+    malloc = "the default malloc" if args.default_malloc else " ".join(f"{k}={v}" for k, v in MALLOC_ENV.items())
+    return "\n".join(
+        [
+            "# reference vs torch: float64 CPU conv2d",
+            "",
+            f"- command: `{env['command']}` (from the repository root)",
+            f"- date: {env['date']}; reference: {env['reference']} (git {env['git']})",
+            f"- machine: {env['machine']}",
+            f"- python {env['python']}, numpy {env['numpy']} ({blas}), torch {env['torch']}"
+            f" (default {env['torch_default_threads']} threads), threadpoolctl {env['threadpoolctl']}",
+            f"- OPENBLAS_* environment: {env['openblas_env'] or 'none set'}",
+            f"- other processes' share of the machine's CPU time during the whole run: {fmt_share(share)};"
+            f" a row measured while it exceeded {args.max_busy:.0%} was measured again, after the machine went quiet,"
+            f" up to {args.attempts} times",
+            f"- each case in a fresh process with {malloc}; {args.repeats} interleaved repeats per side after warm-up,"
+            f" each after a {SETTLE_SECONDS} s pause and about"
+            f" {args.sample_seconds} s of calls; medians.",
+            "- torch forward: F.conv2d (after F.pad in the non-zero modes, as nn.Conv2d does); torch backward:"
+            " torch.autograd.grad of that graph for input, weight and bias.",
+            "",
+            "Cases (padding 1 for k3, 2 for k5, 0 for k1):",
+            "",
+            *(f"- {c.name}: {c.describe()}" for c in cases),
+            "",
+            tables(results),
+        ]
+    )

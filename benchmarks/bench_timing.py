@@ -51,7 +51,7 @@ def time_pair(ours, theirs, repeats: int, target: float) -> tuple[float, float]:
 def gemm_seconds(groups: int, m: int, k: int, columns: int, repeats: int, target: float) -> float:
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((groups, m, k)), rng.standard_normal((groups, k, columns))
-    fn = lambda: np.matmul(a, b)  # noqa: E731
+    fn = lambda: np.matmul(a, b)
     for _ in range(2):
         fn()
     loops = loops_for(fn, target)
@@ -71,7 +71,11 @@ class CpuShare:
         except OSError:
             return None
         tick = os.sysconf("SC_CLK_TCK")
-        own = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime"))
+        own = sum(
+            getattr(resource.getrusage(who), f)
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            for f in ("ru_utime", "ru_stime")
+        )
         return sum(fields) / tick, (fields[3] + fields[4]) / tick, own
 
     def others(self) -> float | None:

@@ -38,7 +38,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-
 from bench_cases import CASES, Case, reference_calls, torch_calls
 from bench_report import AGREEMENT, MALLOC_ENV, THREADS, environment, markdown, tables
 from bench_timing import CpuShare, gemm_seconds, measured, time_pair
@@ -48,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load_reference(directory: Path):
     sys.path.insert(0, str(directory))
-    import reference
-    from reference import bounds
+    import reference  # noqa: PLC0415 - the reference under test is the one in `directory`
+    from reference import bounds  # noqa: PLC0415
 
     return reference, bounds
 
@@ -80,8 +79,8 @@ def measure_peak(name: str, direction: str, reference_dir: Path) -> int:
 
 def measure_case(name: str, repeats: int, target: float, reference_dir: Path, max_busy: float, attempts: int) -> dict:
     """One case's row: agreement, peak memory, and both thread settings' timings."""
-    import threadpoolctl
-    import torch
+    import threadpoolctl  # noqa: PLC0415 - loaded in the case's own fresh process
+    import torch  # noqa: PLC0415
 
     reference, bounds = load_reference(reference_dir)
     default_threads = torch.get_num_threads()
@@ -131,20 +130,39 @@ def measure_case(name: str, repeats: int, target: float, reference_dir: Path, ma
 def run(cases, args, reference_dir: Path) -> dict:
     """Each case in a fresh process (the two sides of a case share it): what one case leaves
     behind (allocator state, thread pools) would otherwise skew the next one's timings."""
-    import threadpoolctl
+    import threadpoolctl  # noqa: PLC0415 - not loaded by the per-case children before they time
 
     load = CpuShare()
     square = 2048
     results = {"cases": [], "square_gemm": {"size": square}}
     for setting in THREADS:
         with threadpoolctl.threadpool_limits(limits=1 if setting == "1 thread" else None, user_api="blas"):
-            seconds, busy = measured(lambda: gemm_seconds(1, square, square, square, args.repeats, args.sample_seconds), args.max_busy, args.attempts)
-        results["square_gemm"][setting] = {"seconds": seconds, "gflops": 2 * square**3 / seconds / 1e9, "others_cpu_share": busy}
+            seconds, busy = measured(
+                lambda: gemm_seconds(1, square, square, square, args.repeats, args.sample_seconds),
+                args.max_busy,
+                args.attempts,
+            )
+        results["square_gemm"][setting] = {
+            "seconds": seconds,
+            "gflops": 2 * square**3 / seconds / 1e9,
+            "others_cpu_share": busy,
+        }
     for case in cases:
         command = [
-            sys.executable, __file__, "--measure-case", case.name, "--repeats", str(args.repeats),
-            "--sample-seconds", str(args.sample_seconds), "--max-busy", str(args.max_busy),
-            "--attempts", str(args.attempts), "--reference-from", str(reference_dir),
+            sys.executable,
+            __file__,
+            "--measure-case",
+            case.name,
+            "--repeats",
+            str(args.repeats),
+            "--sample-seconds",
+            str(args.sample_seconds),
+            "--max-busy",
+            str(args.max_busy),
+            "--attempts",
+            str(args.attempts),
+            "--reference-from",
+            str(reference_dir),
         ]
         env = os.environ if args.default_malloc else {**os.environ, **MALLOC_ENV}
         output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
@@ -157,14 +175,29 @@ def run(cases, args, reference_dir: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=9, help="timed repeats per side (median reported)")
-    parser.add_argument("--sample-seconds", type=float, default=0.1, help="calls per repeat are chosen to last about this long")
+    parser.add_argument(
+        "--sample-seconds", type=float, default=0.1, help="calls per repeat are chosen to last about this long"
+    )
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
-    parser.add_argument("--output", default=str(ROOT / "reports" / "benchmarks"), help="path prefix for the .json and .md files")
-    parser.add_argument("--max-busy", type=float, default=0.05, help="remeasure a row while other processes used more of the CPU than this")
+    parser.add_argument(
+        "--output", default=str(ROOT / "reports" / "benchmarks"), help="path prefix for the .json and .md files"
+    )
+    parser.add_argument(
+        "--max-busy",
+        type=float,
+        default=0.05,
+        help="remeasure a row while other processes used more of the CPU than this",
+    )
     parser.add_argument("--attempts", type=int, default=5, help="measurements per row at most")
-    parser.add_argument("--default-malloc", action="store_true", help=f"leave glibc's malloc as it is (default: {MALLOC_ENV})")
-    parser.add_argument("--reference-from", type=Path, default=ROOT, help="directory holding the reference package to time")
-    parser.add_argument("--peak-memory", nargs=2, help=argparse.SUPPRESS)  # internal: CASE DIRECTION, in a fresh process
+    parser.add_argument(
+        "--default-malloc", action="store_true", help=f"leave glibc's malloc as it is (default: {MALLOC_ENV})"
+    )
+    parser.add_argument(
+        "--reference-from", type=Path, default=ROOT, help="directory holding the reference package to time"
+    )
+    parser.add_argument(
+        "--peak-memory", nargs=2, help=argparse.SUPPRESS
+    )  # internal: CASE DIRECTION, in a fresh process
     parser.add_argument("--measure-case", help=argparse.SUPPRESS)  # internal: one case's row, in a fresh process
     args = parser.parse_args()
     reference_dir = args.reference_from.resolve()
@@ -172,7 +205,9 @@ def main() -> int:
         print(measure_peak(*args.peak_memory, reference_dir))
         return 0
     if args.measure_case:
-        row = measure_case(args.measure_case, args.repeats, args.sample_seconds, reference_dir, args.max_busy, args.attempts)
+        row = measure_case(
+            args.measure_case, args.repeats, args.sample_seconds, reference_dir, args.max_busy, args.attempts
+        )
         print(json.dumps(row))
         return 0
     cases = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
@@ -180,9 +215,17 @@ def main() -> int:
     results = {"environment": environment(command, reference_dir), **run(cases, args, reference_dir)}
     text = tables(results)
     print(text)
-    busy = [row[s]["others_cpu_share"] for row in results["cases"] for s in THREADS if row[s]["others_cpu_share"] is not None]
+    busy = [
+        row[s]["others_cpu_share"]
+        for row in results["cases"]
+        for s in THREADS
+        if row[s]["others_cpu_share"] is not None
+    ]
     if busy and max(busy) > args.max_busy:
-        print(f"WARNING: some rows were measured while other processes used up to {max(busy):.0%} of the CPU", file=sys.stderr)
+        print(
+            f"WARNING: some rows were measured while other processes used up to {max(busy):.0%} of the CPU",
+            file=sys.stderr,
+        )
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
@@ -190,7 +233,10 @@ def main() -> int:
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
     worst = max(max(row["agreement"].values()) for row in results["cases"])
     if not worst <= AGREEMENT:
-        print(f"DISAGREEMENT: the reference and torch differ by {worst:.2e} of the magnitude (> {AGREEMENT:g})", file=sys.stderr)
+        print(
+            f"DISAGREEMENT: the reference and torch differ by {worst:.2e} of the magnitude (> {AGREEMENT:g})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

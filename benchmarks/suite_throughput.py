@@ -25,7 +25,18 @@ WORKERS = ("0", "2")
 
 
 def run(args: list[str], report_dir: str) -> float:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=ci", "--report-dir", report_dir, *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile=ci",
+        "--report-dir",
+        report_dir,
+        *args,
+    ]
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=False, capture_output=True)
     return time.perf_counter() - start
@@ -41,25 +52,43 @@ def measure(path: str, workers: str) -> dict:
         startup = run([path, "-n", workers, "-k", "no_test_has_this_name"], scratch)
         wall = run([path, "-n", workers], scratch)
         examples = examples_checked(scratch)
-    return {"workers": workers, "examples": examples, "wall_s": wall, "startup_s": startup,
-            "per_s_with_startup": examples / wall, "per_s_steady": examples / max(wall - startup, 1e-9)}
+    return {
+        "workers": workers,
+        "examples": examples,
+        "wall_s": wall,
+        "startup_s": startup,
+        "per_s_with_startup": examples / wall,
+        "per_s_steady": examples / max(wall - startup, 1e-9),
+    }
 
 
 def main() -> None:
     import torch  # noqa: PLC0415 - only for the versions in the report
 
     results = {name: [measure(path, workers) for workers in WORKERS] for name, path in SUITES.items()}
-    meta = {"date": datetime.date.today().isoformat(), "torch": torch.__version__, "python": platform.python_version(),
-            "cpus": os.cpu_count(), "machine": platform.machine(), "command": "python benchmarks/suite_throughput.py"}
-    lines = [f"# Suite throughput ({meta['date']}, torch {meta['torch']}, {meta['cpus']} CPUs)", "",
-             f"`{meta['command']}`: ci profile, examples checked against the reference per second.", "",
-             "| tests | workers | examples | steady examples/s | with start-up | start-up s | -n 2 speed-up (steady) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    meta = {
+        "date": datetime.date.today().isoformat(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "command": "python benchmarks/suite_throughput.py",
+    }
+    lines = [
+        f"# Suite throughput ({meta['date']}, torch {meta['torch']}, {meta['cpus']} CPUs)",
+        "",
+        f"`{meta['command']}`: ci profile, examples checked against the reference per second.",
+        "",
+        "| tests | workers | examples | steady examples/s | with start-up | start-up s | -n 2 speed-up (steady) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, (single, double) in results.items():
         for row in (single, double):
             speedup = f"{row['per_s_steady'] / single['per_s_steady']:.2f}x" if row is double else ""
-            lines.append(f"| {name} | {row['workers']} | {row['examples']} | {row['per_s_steady']:.0f} | "
-                         f"{row['per_s_with_startup']:.0f} | {row['startup_s']:.1f} | {speedup} |")
+            lines.append(
+                f"| {name} | {row['workers']} | {row['examples']} | {row['per_s_steady']:.0f} | "
+                f"{row['per_s_with_startup']:.0f} | {row['startup_s']:.1f} | {speedup} |"
+            )
     reports = ROOT / "reports"
     reports.mkdir(exist_ok=True)
     (reports / "throughput.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))

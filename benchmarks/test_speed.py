@@ -16,13 +16,16 @@ import os
 
 import pytest
 import torch
+from bench_cases import CASES, reference_calls, torch_calls
 
 import reference
-from bench_cases import CASES, reference_calls, torch_calls
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
-THREAD_SETTINGS = {"1 thread": 1, "all CPUs": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
+THREAD_SETTINGS = {
+    "1 thread": 1,
+    "all CPUs": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+}
 
 
 @pytest.fixture(params=list(THREAD_SETTINGS), ids=list(THREAD_SETTINGS))

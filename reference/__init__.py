@@ -5,4 +5,12 @@ from .bounds import conv2d_backward_magnitude, conv2d_magnitude
 from .forward import conv2d
 from .spec import PADDING_MODES, PADDING_STRINGS, resolve_padding
 
-__all__ = ["conv2d", "conv2d_magnitude", "conv2d_backward", "conv2d_backward_magnitude", "resolve_padding", "PADDING_MODES", "PADDING_STRINGS"]
+__all__ = [
+    "conv2d",
+    "conv2d_magnitude",
+    "conv2d_backward",
+    "conv2d_backward_magnitude",
+    "resolve_padding",
+    "PADDING_MODES",
+    "PADDING_STRINGS",
+]

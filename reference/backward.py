@@ -34,7 +34,9 @@ def correlate_backward(grad_output: np.ndarray, padded: np.ndarray, weight: np.n
     # It multiplies every kernel tap by the zeros around grad_output too, which is harmless only
     # for a finite weight (inf * 0 would be a NaN the true gradient lacks).
     transposed = stride == (1, 1) and per_group >= outs and bool(np.isfinite(weight).all())
-    grad_padded = transposed_correlate(grad_output, weight, dilation, groups) if transposed else np.zeros((n, c, hp, wp))
+    grad_padded = (
+        transposed_correlate(grad_output, weight, dilation, groups) if transposed else np.zeros((n, c, hp, wp))
+    )
     # no two pixels of one tap's window share memory, so += through this view is safe per tap
     grad_columns = windows(grad_padded, (kh, kw), stride, dilation, (ho, wo), writeable=True)
     # images and pixels on one axis, as forward.column_blocks lays out the columns
@@ -61,7 +63,9 @@ def transposed_correlate(grad_output: np.ndarray, weight: np.ndarray, dilation, 
     extent_h, extent_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
     padded = pad_input(grad_output, ((extent_h, extent_h), (extent_w, extent_w)), "zeros")
     flipped = weight.reshape(groups, out_channels // groups, per_group, kh, kw).swapaxes(1, 2)[..., ::-1, ::-1]
-    return correlate(padded, flipped.reshape(groups * per_group, out_channels // groups, kh, kw), (1, 1), dilation, groups)
+    return correlate(
+        padded, flipped.reshape(groups * per_group, out_channels // groups, kh, kw), (1, 1), dilation, groups
+    )
 
 
 def fold_padding(grad_padded: np.ndarray, size, pads: spec.Pads, padding_mode: str) -> np.ndarray:
@@ -81,7 +85,9 @@ def fold_padding(grad_padded: np.ndarray, size, pads: spec.Pads, padding_mode: s
     return grad_padded[:, :, top : top + height, left : left + width].copy()
 
 
-def conv2d_backward(grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+def conv2d_backward(
+    grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"
+):
     """(grad_input, grad_weight, grad_bias) of sum(conv2d(input, weight, bias, ...) * grad_output).
 
     Takes every argument reference.conv2d takes, checked the same way; grad_output has the
@@ -99,7 +105,9 @@ def conv2d_backward(grad_output, input, weight, bias=None, stride=1, padding=0, 
     if g.shape != expected:
         raise ValueError(f"grad_output must have the output's shape {expected}, got {g.shape}")
     g = g.reshape(out_shape)
-    grad_padded, grad_weight = correlate_backward(g, call.padded, call.weight, geometry.stride, geometry.dilation, geometry.groups)
+    grad_padded, grad_weight = correlate_backward(
+        g, call.padded, call.weight, geometry.stride, geometry.dilation, geometry.groups
+    )
     (top, bottom), (left, right) = geometry.pads
     size = (hp - top - bottom, wp - left - right)
     grad_input = fold_padding(grad_padded, size, geometry.pads, geometry.padding_mode)

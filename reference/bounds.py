@@ -31,6 +31,15 @@ def conv2d_magnitude(input, weight, bias=None, stride=1, padding=0, dilation=1, 
     return conv2d(*absolute(input=input, weight=weight, bias=bias), stride, padding, dilation, groups, padding_mode)
 
 
-def conv2d_backward_magnitude(grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+def conv2d_backward_magnitude(
+    grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"
+):
     """conv2d_backward on absolute values: per element, the sum of |products| each gradient adds up."""
-    return conv2d_backward(*absolute(grad_output=grad_output, input=input, weight=weight, bias=bias), stride, padding, dilation, groups, padding_mode)
+    return conv2d_backward(
+        *absolute(grad_output=grad_output, input=input, weight=weight, bias=bias),
+        stride,
+        padding,
+        dilation,
+        groups,
+        padding_mode,
+    )

@@ -47,7 +47,8 @@ def output_size(padded: int, kernel: int, stride: int, dilation: int) -> int:
 
 
 def windows(padded: np.ndarray, kernel_size, stride, dilation, out_size, writeable: bool = False) -> np.ndarray:
-    """A view (N, C, kh, kw, Ho, Wo) of the padded input: [n, c, i, j, y, x] = padded[n, c, y*sh + i*dh, x*sw + j*dw]."""
+    """A view (N, C, kh, kw, Ho, Wo) of the padded input:
+    [n, c, i, j, y, x] = padded[n, c, y*sh + i*dh, x*sw + j*dw]."""
     n, c = padded.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_size, stride, dilation, out_size
     s_n, s_c, s_h, s_w = padded.strides
@@ -68,7 +69,11 @@ def blocks(n: int, ho: int, bytes_per_row: int, budget: int) -> list[tuple[slice
     if rows >= ho:
         images = rows // ho
         return [(slice(first, min(first + images, n)), slice(0, ho)) for first in range(0, n, images)]
-    return [(slice(image, image + 1), slice(first, min(first + rows, ho))) for image in range(n) for first in range(0, ho, rows)]
+    return [
+        (slice(image, image + 1), slice(first, min(first + rows, ho)))
+        for image in range(n)
+        for first in range(0, ho, rows)
+    ]
 
 
 _scratch = threading.local()
@@ -116,7 +121,9 @@ def is_pointwise(padded: np.ndarray, kernel_size, stride) -> bool:
     return tuple(kernel_size) == (1, 1) and tuple(stride) == (1, 1) and padded.flags.c_contiguous
 
 
-def correlate(padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int, bias: np.ndarray | None = None) -> np.ndarray:
+def correlate(
+    padded: np.ndarray, weight: np.ndarray, stride, dilation, groups: int, bias: np.ndarray | None = None
+) -> np.ndarray:
     """Cross-correlate an already padded input, plus bias: im2col, then one matmul per group and block."""
     n, c, hp, wp = padded.shape
     out_channels, per_group, kh, kw = weight.shape

@@ -173,7 +173,8 @@ def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
         raise ValueError(f"weight must be 4-D (out_channels, in_channels/groups, kh, kw), got shape {weight.shape}")
     if min(input.shape[2:]) < 1 and min(input.shape[:2]) > 0:
         raise ValueError(
-            f"input height and width must be positive unless the batch or the channels are empty, got shape {input.shape}"
+            "input height and width must be positive unless the batch or the channels are empty,"
+            f" got shape {input.shape}"
         )
     # Torch accepts an empty batch and zero in_channels (weight.shape[1] == 0: the output is the
     # bias, or zeros), but not zero out_channels or an empty kernel.

@@ -12,32 +12,46 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from . import knobs
-from .differential import case_arrays, check_call, make_layer, on_device
-from .execution import executions
-from .repro import COMPILE_CALL, COMPILED
-from .strategies import conv2d_cases, value_recipes
-from .test_gradients import check_module_gradients
+from conv2d_verify import probes
+from conv2d_verify.calls import check_call, make_layer
+from conv2d_verify.execution import executions
+from conv2d_verify.gradients import check_module_gradients
+from conv2d_verify.repro import COMPILE_CALL, COMPILED
+from conv2d_verify.settings import current as run_settings
+from conv2d_verify.strategies import conv2d_cases, value_recipes
+from conv2d_verify.values import case_arrays, on_device
 
-pytestmark = pytest.mark.compile
-dynamo = pytest.importorskip("torch._dynamo")
+pytestmark = [
+    pytest.mark.compile,
+    pytest.mark.torch_only,
+    pytest.mark.skipif(probes.compile_unavailable() is not None, reason=str(probes.compile_unavailable())),
+]
 # Each example compiles: a tenth of the profile's examples, at least 10.
 examples = settings(max_examples=max(10, settings.default.max_examples // 10))
-plain_execution = executions(mkldnn=st.just(True), nnpack=st.just(False), thread_counts=(knobs.current.threads,),
-                             input_layout=st.just("contiguous"), weight_layout=st.just("contiguous"))
+contiguous = st.just("contiguous")
+plain_execution = executions(
+    mkldnn=st.just(True),
+    nnpack=st.just(False),
+    thread_counts=(run_settings().threads,),
+    input_layout=contiguous,
+    weight_layout=contiguous,
+)
 
 
 def compiled(layer: torch.nn.Module):
+    import torch._dynamo as dynamo  # noqa: PLC0415 - slow to import; only these tests need it
+
     dynamo.reset()
     dynamo.utils.counters.clear()
     return eval(COMPILE_CALL, {"torch": torch})(layer)
 
 
 def graphs_compiled() -> int:
+    import torch._dynamo as dynamo  # noqa: PLC0415
+
     return int(dynamo.utils.counters["stats"]["unique_graphs"])
 
 
-@pytest.mark.parametrize("dtype", knobs.current.dtypes)
 @examples
 @given(case=conv2d_cases(), execution=plain_execution)
 def test_compiled_module_matches_reference(dtype, case, execution):
@@ -45,11 +59,10 @@ def test_compiled_module_matches_reference(dtype, case, execution):
     layer = make_layer(case.config, dtype, w, b)
     module, inputs = compiled(layer), on_device(x, dtype)
     with execution.active(), torch.no_grad():
-        check_call(COMPILED, case.config, lambda: module(inputs), inputs, layer.weight, layer.bias)
+        check_call(COMPILED, case.config, lambda: module(inputs), inputs, layer.weight, layer.bias, execution)
     assert graphs_compiled() <= 1
 
 
-@pytest.mark.parametrize("dtype", knobs.current.dtypes)
 @examples
 @given(case=conv2d_cases(), grad=value_recipes(), execution=plain_execution)
 def test_compiled_module_gradients_match_reference(dtype, case, grad, execution):

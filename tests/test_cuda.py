@@ -11,27 +11,29 @@ import pytest
 import torch
 from hypothesis import given
 
-from . import knobs, tolerance
-from .differential import case_arrays, check_call, functional_conv2d, make_layer, on_device
-from .execution import executions
-from .strategies import conv2d_cases
-from .test_backends import assert_deterministic
+from conv2d_verify import settings, tolerance
+from conv2d_verify.calls import assert_deterministic, check_call, functional_conv2d, make_layer
+from conv2d_verify.execution import executions
+from conv2d_verify.strategies import conv2d_cases
+from conv2d_verify.values import case_arrays, on_device
 
-pytestmark = pytest.mark.skipif(knobs.current.device_type != "cuda", reason="cuDNN modes: run with --device cuda")
-half_and_single = pytest.mark.parametrize("dtype", [d for d in knobs.current.dtypes if d != "float64"])
+pytestmark = pytest.mark.skipif(settings.current().device_type != "cuda", reason="cuDNN modes: run with --device cuda")
+half_and_single = pytest.mark.dtypes("float32", "float16", "bfloat16")
 
 
+@pytest.mark.dtypes("float32")
 @pytest.mark.parametrize("tf32", [True, False], ids=["TF32 on", "TF32 off"])
 @given(case=conv2d_cases(), execution=executions())
-def test_float32_with_tf32_on_and_off(tf32, case, execution):
-    x, w, b = case_arrays(case, "float32")
-    held = [on_device(a, "float32") for a in (x, w, b)]
+def test_float32_with_tf32_on_and_off(dtype, tf32, case, execution):
+    x, w, b = case_arrays(case, dtype)
+    held = [on_device(a, dtype) for a in (x, w, b)]
     forced = replace(execution, tf32=tf32)
     with forced.active(), torch.no_grad():
-        assert tolerance.precision_in_force("float32", "cuda") == ("float32 (TF32)" if tf32 else "float32")
-        check_call("F.conv2d", case.config, lambda: functional_conv2d(case.config, *held), *held)
+        assert tolerance.precision_in_force(dtype, "cuda") == ("float32 (TF32)" if tf32 else "float32")
+        check_call("F.conv2d", case.config, lambda: functional_conv2d(case.config, *held), *held, forced)
 
 
+@pytest.mark.torch_only
 @half_and_single
 @pytest.mark.parametrize("benchmark", [True, False], ids=["benchmark on", "benchmark off"])
 @given(case=conv2d_cases(), execution=executions())
@@ -41,9 +43,10 @@ def test_cudnn_benchmark_on_and_off(dtype, benchmark, case, execution):
     inputs = on_device(x, dtype)
     forced = replace(execution, cudnn_benchmark=benchmark)
     with forced.active(), torch.no_grad():
-        check_call("nn.Conv2d", case.config, lambda: layer(inputs), inputs, layer.weight, layer.bias)
+        check_call("nn.Conv2d", case.config, lambda: layer(inputs), inputs, layer.weight, layer.bias, forced)
 
 
+@pytest.mark.torch_only
 @half_and_single
 @given(case=conv2d_cases(), execution=executions())
 def test_deterministic_mode_repeats_bit_for_bit(dtype, case, execution):

@@ -13,8 +13,9 @@ import torch
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from . import capabilities, known_defects
-from .invalid_configs import (
+from conv2d_verify import capabilities, known_defects
+from conv2d_verify.config import Conv2dConfig
+from conv2d_verify.invalid_configs import (
     BOOL_AFTER_FIRST,
     CIRCULAR_TAKES_SIX_PAD_VALUES,
     KINDS,
@@ -30,7 +31,6 @@ from .invalid_configs import (
     invalid_calls,
     torch_quirk,
 )
-from .strategies import Conv2dConfig
 
 TORCH_REJECTS = (ValueError, TypeError, RuntimeError)  # NotImplementedError is a RuntimeError
 REFERENCE_REJECTS = (ValueError, TypeError)
@@ -57,7 +57,11 @@ def run(side: str, function, rejects) -> Outcome:
 
 def capability_gap(call: InvalidCall, torch_side: Outcome) -> capabilities.CapabilityGap | None:
     """The recorded capability gap that torch's error on the call comes from, if any."""
-    return None if torch_side.error is None else capabilities.gap_for(torch_side.error, call.changed("input_dtype", "float64"))
+    return (
+        None
+        if torch_side.error is None
+        else capabilities.gap_for(torch_side.error, call.changed("input_dtype", "float64"))
+    )
 
 
 def known_defect(call: InvalidCall, torch_side: Outcome) -> known_defects.KnownDefect | None:
@@ -66,9 +70,13 @@ def known_defect(call: InvalidCall, torch_side: Outcome) -> known_defects.KnownD
     if torch_side.error is None:
         return None
     unbatched = len(call.changed("input_shape", call.valid.input_shape)) == 3
-    config = dataclasses.replace(call.valid, padding_mode=call.layer_kwargs()["padding_mode"], batch=None if unbatched else call.valid.batch)
+    config = dataclasses.replace(
+        call.valid, padding_mode=call.layer_kwargs()["padding_mode"], batch=None if unbatched else call.valid.batch
+    )
     dtype = str(call.changed("input_dtype", "float64"))
-    candidates = [d for d in known_defects.KNOWN_DEFECTS if "nn.Conv2d" in d.apis and d.applies(config, dtype, call.arrays())]
+    candidates = [
+        d for d in known_defects.KNOWN_DEFECTS if "nn.Conv2d" in d.apis and d.applies(config, dtype, call.arrays())
+    ]
     return known_defects.raised_by(torch_side.error, candidates, known_defects.Ran("unknown"))
 
 
@@ -88,7 +96,9 @@ def check_parity(call: InvalidCall, event=event) -> Outcome:
     if rereading is not None:
         assert reference_side.error is not None, f"{reference_side}, though {quirk}{context}"
         as_torch_runs_it = dataclasses.replace(call, changes=call.changes + rereading)
-        reference_side = run(f"the reference with {rereading} ({quirk})", lambda: call_reference(as_torch_runs_it), REFERENCE_REJECTS)
+        reference_side = run(
+            f"the reference with {rereading} ({quirk})", lambda: call_reference(as_torch_runs_it), REFERENCE_REJECTS
+        )
     if quirk in (NO_OUTPUT_CHANNELS, REFLECT_NO_CHANNELS) and reference_side.error is None:
         reference_side.output = reference_side.output[..., :0, :, :]
         reference_side.side += f", less its channels ({quirk})"
@@ -129,16 +139,58 @@ def test_each_kind_is_reachable_from_a_valid_call(kind, data):
     check_parity(call)
 
 
-BASE = Conv2dConfig(in_channels=2, out_channels=2, kernel_size=3, stride=1, padding=1, dilation=1, groups=1, bias=True, padding_mode="zeros", batch=1, height=5, width=6)
+BASE = Conv2dConfig(
+    in_channels=2,
+    out_channels=2,
+    kernel_size=3,
+    stride=1,
+    padding=1,
+    dilation=1,
+    groups=1,
+    bias=True,
+    padding_mode="zeros",
+    batch=1,
+    height=5,
+    width=6,
+)
 QUIRK_EXAMPLES = {
     "stride (1, True)": (BOOL_AFTER_FIRST, BASE, (("stride", (1, True)),), ("stride",)),
-    "reflect padding (True, 1)": (BOOL_AFTER_FIRST, dataclasses.replace(BASE, padding_mode="reflect"), (("padding", (True, 1)),), ("padding",)),
-    "reflect padding [1], unbatched": (ONE_PAD_VALUE, dataclasses.replace(BASE, padding_mode="reflect", batch=None), (("padding", [1]),), ("padding",)),
-    "circular padding (0, 1, 2)": (THREE_PAD_VALUES if CIRCULAR_TAKES_SIX_PAD_VALUES else None, dataclasses.replace(BASE, padding_mode="circular"), (("padding", (0, 1, 2)),), ("padding",)),
-    "'same' with a float32 bias": (STRING_PADDING_BIAS_DTYPE, dataclasses.replace(BASE, padding="same"), (("bias_dtype", "float32"),), ("dtype", "bias")),
-    "zero in_channels": (NO_OUTPUT_CHANNELS, BASE, (("in_channels", 0), ("input_shape", (1, 0, 5, 6)), ("weight_shape", (2, 0, 3, 3))), ("channels",)),
-    "reflect, unbatched, zero in_channels": (REFLECT_NO_CHANNELS if REFLECT_TAKES_NO_CHANNELS else NO_OUTPUT_CHANNELS, dataclasses.replace(BASE, padding_mode="reflect", batch=None),
-                                             (("in_channels", 0), ("input_shape", (0, 5, 6)), ("weight_shape", (2, 0, 3, 3))), ("channels",)),
+    "reflect padding (True, 1)": (
+        BOOL_AFTER_FIRST,
+        dataclasses.replace(BASE, padding_mode="reflect"),
+        (("padding", (True, 1)),),
+        ("padding",),
+    ),
+    "reflect padding [1], unbatched": (
+        ONE_PAD_VALUE,
+        dataclasses.replace(BASE, padding_mode="reflect", batch=None),
+        (("padding", [1]),),
+        ("padding",),
+    ),
+    "circular padding (0, 1, 2)": (
+        THREE_PAD_VALUES if CIRCULAR_TAKES_SIX_PAD_VALUES else None,
+        dataclasses.replace(BASE, padding_mode="circular"),
+        (("padding", (0, 1, 2)),),
+        ("padding",),
+    ),
+    "'same' with a float32 bias": (
+        STRING_PADDING_BIAS_DTYPE,
+        dataclasses.replace(BASE, padding="same"),
+        (("bias_dtype", "float32"),),
+        ("dtype", "bias"),
+    ),
+    "zero in_channels": (
+        NO_OUTPUT_CHANNELS,
+        BASE,
+        (("in_channels", 0), ("input_shape", (1, 0, 5, 6)), ("weight_shape", (2, 0, 3, 3))),
+        ("channels",),
+    ),
+    "reflect, unbatched, zero in_channels": (
+        REFLECT_NO_CHANNELS if REFLECT_TAKES_NO_CHANNELS else NO_OUTPUT_CHANNELS,
+        dataclasses.replace(BASE, padding_mode="reflect", batch=None),
+        (("in_channels", 0), ("input_shape", (0, 5, 6)), ("weight_shape", (2, 0, 3, 3))),
+        ("channels",),
+    ),
 }
 
 

@@ -12,10 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
+from conv2d_verify.invalid_cases import CASES
+from conv2d_verify.strategies import conv2d_cases, value_recipes
 from reference import conv2d_backward, conv2d_backward_magnitude
-
-from .strategies import conv2d_cases, value_recipes
-from .test_reference_errors import CASES
 
 ROUNDING = 1e-10  # of the |.|-weighted sum each identity is built from; float64 error is ~K * 1e-16 of it
 
@@ -173,11 +172,15 @@ def test_padding_folds_onto_the_copied_pixels(padding_mode):
 def test_a_single_pixel_padded_by_one_is_read_by_every_tap(padding_mode):
     # (1, 1, 1, 1) input padded to 3x3, all copies of it; 3x3 kernel, output (1, 1, 1, 1)
     w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
-    grad_x, grad_w, grad_b = conv2d_backward(np.full((1, 1, 1, 1), 2.0), np.full((1, 1, 1, 1), 5.0), w, np.ones(1), padding=1, padding_mode=padding_mode)
+    grad_x, grad_w, grad_b = conv2d_backward(
+        np.full((1, 1, 1, 1), 2.0), np.full((1, 1, 1, 1), 5.0), w, np.ones(1), padding=1, padding_mode=padding_mode
+    )
     np.testing.assert_array_equal(grad_x, [[[[2.0 * 45]]]])  # g * sum(w)
     np.testing.assert_array_equal(grad_w, np.full((1, 1, 3, 3), 2.0 * 5))  # g * x at every tap
     np.testing.assert_array_equal(grad_b, [2.0])
-    ones = conv2d_backward(np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.ones((1, 1, 3, 3)), padding=1, padding_mode=padding_mode)
+    ones = conv2d_backward(
+        np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.ones((1, 1, 3, 3)), padding=1, padding_mode=padding_mode
+    )
     np.testing.assert_array_equal(ones[0], [[[9.0]]])  # unbatched: 9 copies, each weighted 1
 
 

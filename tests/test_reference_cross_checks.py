@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
 import reference
+from conv2d_verify.strategies import conv2d_cases, conv2d_configs
 from reference import forward
 from reference.slow import conv2d_slow
 
-from .strategies import conv2d_cases, conv2d_configs
-
 NP_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-tiny_cases = conv2d_cases(configs=conv2d_configs(max_groups=3, max_per_group=2, max_extra=4, batches=st.none() | st.integers(1, 2)))
+tiny_cases = conv2d_cases(
+    configs=conv2d_configs(max_groups=3, max_per_group=2, max_extra=4, batches=st.none() | st.integers(1, 2))
+)
 
 
 def arrays(case):
@@ -49,7 +50,11 @@ def conv2d_by_scipy(x, w, b, config) -> np.ndarray:
         for o in range(w.shape[0]):
             first = (o // outs_per_group) * per_group
             total = sum(
-                correlate2d(np.pad(batched[n, first + c], pads, mode=NP_PAD_MODE[config.padding_mode]), dilated(w[o, c], config.dilation_pair), mode="valid")
+                correlate2d(
+                    np.pad(batched[n, first + c], pads, mode=NP_PAD_MODE[config.padding_mode]),
+                    dilated(w[o, c], config.dilation_pair),
+                    mode="valid",
+                )
                 for c in range(per_group)
             )
             planes.append(total[::sh, ::sw] + (0.0 if b is None else b[o]))
@@ -79,7 +84,9 @@ def test_magnitude_bounds_the_result(config, data):
     kwargs = config.conv_kwargs()
     bound = reference.conv2d_magnitude(x, w, b, **kwargs)
     assert np.all(np.abs(reference.conv2d(x, w, b, **kwargs)) <= bound * (1 + 1e-12))
-    np.testing.assert_array_equal(bound, reference.conv2d(np.abs(x), np.abs(w), None if b is None else np.abs(b), **kwargs))
+    np.testing.assert_array_equal(
+        bound, reference.conv2d(np.abs(x), np.abs(w), None if b is None else np.abs(b), **kwargs)
+    )
 
 
 @contextmanager
@@ -103,7 +110,10 @@ def test_blocking_changes_nothing(nbytes, case, data):
     with block_budget(nbytes):
         blocked, blocked_grads = reference.conv2d(x, w, b, **kwargs), reference.conv2d_backward(g, x, w, b, **kwargs)
     assert_agree(blocked, conv2d_slow(x, w, b, **kwargs), x, w, b, case.config)
-    grads, magnitudes = reference.conv2d_backward(g, x, w, b, **kwargs), reference.conv2d_backward_magnitude(g, x, w, b, **kwargs)
+    grads, magnitudes = (
+        reference.conv2d_backward(g, x, w, b, **kwargs),
+        reference.conv2d_backward_magnitude(g, x, w, b, **kwargs),
+    )
     for ours, theirs, magnitude in zip(blocked_grads, grads, magnitudes):
         if magnitude is not None:
             assert np.all(np.abs(ours - theirs) <= 1e-12 * magnitude)

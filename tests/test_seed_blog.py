@@ -1,18 +1,20 @@
 """The seed blog's experiments: on an all-ones 5x5 input each output channel of Conv2d is the
 sum of its kernel plus its bias, for one and for three input channels."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 import reference
-
-from . import knobs, tolerance
-from .assertions import Comparison, assert_conv_close
-from .backends import conv_backend
-from .execution import default_execution
-from .differential import TORCH_DTYPES, as_numpy, check_against_reference, run_valid_call
-from .seed_blog import (
+from conv2d_verify import tolerance
+from conv2d_verify.backends import conv_backend
+from conv2d_verify.calls import check_against_reference, run_valid_call
+from conv2d_verify.config import Conv2dConfig
+from conv2d_verify.execution import default_execution
+from conv2d_verify.judge import Comparison, expect, judge
+from conv2d_verify.seed_blog import (
     ONE_CHANNEL_BIAS,
     ONE_CHANNEL_OUTPUT,
     ONE_CHANNEL_WEIGHT,
@@ -20,40 +22,57 @@ from .seed_blog import (
     THREE_CHANNEL_OUTPUT,
     THREE_CHANNEL_WEIGHT,
 )
-from .strategies import Conv2dConfig
+from conv2d_verify.settings import current as run_settings
+from conv2d_verify.values import TORCH_DTYPES, as_numpy
 
 BLOG_LAYERS = {"1->3": (1, 3), "3->4": (3, 4)}
-PRINTED = {"1->3": (ONE_CHANNEL_WEIGHT, ONE_CHANNEL_BIAS, ONE_CHANNEL_OUTPUT), "3->4": (THREE_CHANNEL_WEIGHT, THREE_CHANNEL_BIAS, THREE_CHANNEL_OUTPUT)}
+PRINTED = {
+    "1->3": (ONE_CHANNEL_WEIGHT, ONE_CHANNEL_BIAS, ONE_CHANNEL_OUTPUT),
+    "3->4": (THREE_CHANNEL_WEIGHT, THREE_CHANNEL_BIAS, THREE_CHANNEL_OUTPUT),
+}
 
 
 def blog_config(in_channels: int, out_channels: int) -> Conv2dConfig:
     return Conv2dConfig(in_channels, out_channels, 3, 1, 0, 1, 1, True, "zeros", 1, 5, 5)
 
 
-@pytest.mark.parametrize("dtype", knobs.current.dtypes)
+@pytest.mark.torch_only
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("layer_name", sorted(BLOG_LAYERS))
 def test_each_channel_is_its_kernel_sum_plus_bias(layer_name, seed, dtype):
     config = blog_config(*BLOG_LAYERS[layer_name])
     torch.manual_seed(seed)
-    layer = torch.nn.Conv2d(**config.layer_kwargs(), dtype=TORCH_DTYPES[dtype], device=knobs.current.device)  # torch's own init
-    ones = torch.ones(config.input_shape, dtype=TORCH_DTYPES[dtype], device=knobs.current.device)
+    device, execution = run_settings().device, default_execution()
+    layer = torch.nn.Conv2d(**config.layer_kwargs(), dtype=TORCH_DTYPES[dtype], device=device)  # torch's own init
+    ones = torch.ones(config.input_shape, dtype=TORCH_DTYPES[dtype], device=device)
     with torch.no_grad():
-        got = run_valid_call(lambda: layer(ones), dtype, config, skip=True)
-    w, b = as_numpy(layer.weight), as_numpy(layer.bias)
+        got = run_valid_call(lambda: layer(ones), dtype, config, execution, skip=True)
+    x, w, b = as_numpy(ones), as_numpy(layer.weight), as_numpy(layer.bias)
     per_channel = w.sum(axis=(1, 2, 3)) + b  # the blog's f_p[o].sum() + f_b[o]
     magnitude = np.abs(w).sum(axis=(1, 2, 3)) + np.abs(b)
     expected = np.broadcast_to(per_channel[None, :, None, None], got.shape)
-    reduction_length, precision = w[0].size, tolerance.precision_in_force(dtype, ones.device.type)
-    allowed = tolerance.allowance(np.broadcast_to(magnitude[None, :, None, None], got.shape), precision, False, reduction_length)
-    comparison = Comparison(
-        "nn.Conv2d", config, dtype, str(ones.device), conv_backend(config, ones, layer.weight), torch.__version__, default_execution(), as_numpy(ones), w, b,
-        regime="kernel sum plus bias, " + tolerance.describe(precision, reduction_length),
+    bound = np.broadcast_to(magnitude[None, :, None, None], got.shape)
+    allowance = tolerance.allowance_for(
+        bound, tolerance.precision_in_force(dtype, ones.device.type), (x, w, b), w[0].size
     )
-    assert_conv_close(as_numpy(got), expected, allowed, comparison)
-    check_against_reference("nn.Conv2d", got, ones, layer.weight, layer.bias, config)
+    allowance = dataclasses.replace(allowance, description=f"kernel sum plus bias: {allowance.description}")
+    compared = Comparison(
+        "nn.Conv2d",
+        config,
+        dtype,
+        str(ones.device),
+        conv_backend(config, ones, layer.weight),
+        torch.__version__,
+        execution,
+        x,
+        w,
+        b,
+    )
+    judge(compared, as_numpy(got), expect(expected, bound, allowance, dtype))
+    check_against_reference("nn.Conv2d", got, ones, layer.weight, layer.bias, config, execution)
 
 
+@pytest.mark.torch_only
 @pytest.mark.parametrize("layer_name", sorted(PRINTED))
 def test_printed_weights_reproduce_printed_outputs(layer_name):
     weight, bias, printed = PRINTED[layer_name]

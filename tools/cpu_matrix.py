@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import matrix_report  # noqa: E402 - a sibling module of this script
+import matrix_report
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = {  # name -> environment set before torch loads
@@ -42,9 +42,22 @@ CAPS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
 
 def run_cell(name: str, folder: Path, profile: str, pytest_args: list[str]) -> int:
     environment = {key: value for key, value in os.environ.items() if key not in CAPS} | CELLS[name]
-    command = [sys.executable, "-m", "pytest", "-n", "auto", f"--hypothesis-profile={profile}", "--report-dir", str(folder), *pytest_args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-n",
+        "auto",
+        f"--hypothesis-profile={profile}",
+        "--report-dir",
+        str(folder),
+        *pytest_args,
+    ]
     started = time.monotonic()
-    print(f"== {name} ({' '.join(f'{k}={v}' for k, v in CELLS[name].items()) or 'no cap'}): {' '.join(command[1:])}", flush=True)
+    print(
+        f"== {name} ({' '.join(f'{k}={v}' for k, v in CELLS[name].items()) or 'no cap'}): {' '.join(command[1:])}",
+        flush=True,
+    )
     done = subprocess.run(command, cwd=ROOT, env=environment)
     print(f"== {name}: exit {done.returncode} in {time.monotonic() - started:.0f} s", flush=True)
     return done.returncode
@@ -54,11 +67,17 @@ def merge(folder: Path) -> str:
     cells = [name for name in CELLS if (folder / name / "results.json").exists()]
     runs = [matrix_report.load(folder / name) for name in cells]
     meta = runs[0]["meta"] if runs else {}
-    intro = [f"torch {meta.get('torch', '?')}, profile {meta.get('profile', '?')}, {meta.get('date', '?')}; cells: "
-             + "; ".join(f"{name} = {' '.join(f'{k}={v}' for k, v in CELLS[name].items()) or 'no cap'}" for name in cells) + "."]
+    intro = [
+        f"torch {meta.get('torch', '?')}, profile {meta.get('profile', '?')}, {meta.get('date', '?')}; cells: "
+        + "; ".join(f"{name} = {' '.join(f'{k}={v}' for k, v in CELLS[name].items()) or 'no cap'}" for name in cells)
+        + "."
+    ]
     sections = [
-        ("Areas (passed / failed / skipped / xfailed per area; worst error as a fraction of its allowance)", ["area", *cells],
-         [matrix_report.totals_row(runs), *matrix_report.area_rows(runs)]),
+        (
+            "Areas (passed / failed / skipped / xfailed per area; worst error as a fraction of its allowance)",
+            ["area", *cells],
+            [matrix_report.totals_row(runs), *matrix_report.area_rows(runs)],
+        ),
         ("Per dtype and machine", ["", *cells], [*matrix_report.machine_rows(runs), *matrix_report.dtype_rows(runs)]),
     ]
     return matrix_report.write(folder, "cpu_matrix", "Conv2d suite across CPU classes", intro, sections)
@@ -77,7 +96,9 @@ def main() -> int:
     folder = Path(options.report_dir)
     failed = []
     if not options.merge_only:
-        failed = [name for name in options.cells or CELLS if run_cell(name, folder / name, options.profile, pytest_args) != 0]
+        failed = [
+            name for name in options.cells or CELLS if run_cell(name, folder / name, options.profile, pytest_args) != 0
+        ]
     print(merge(folder))
     if failed:
         print(f"failed cells: {', '.join(failed)}")

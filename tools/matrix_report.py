@@ -12,10 +12,15 @@ DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
 def forward(dtype: str):
-    return ("test_forward.py::", f"[{dtype}]", lambda row: row["api"] in ("nn.Conv2d", "F.conv2d") and row["dtype"] == dtype)
+    return (
+        "test_forward.py::",
+        f"[{dtype}]",
+        lambda row: row["api"] in ("nn.Conv2d", "F.conv2d") and row["dtype"] == dtype,
+    )
 
 
-AREAS = {  # area -> (test module, a part of the test id, which rows of the worst-error table; forward: all forward checks)
+# area -> (test module, a part of the test id, which rows of the worst-error table; forward: all forward checks)
+AREAS = {
     **{f"forward {dtype}": forward(dtype) for dtype in DTYPES},
     "gradients": ("test_gradients", "", lambda row: row["api"].startswith("grad_")),
     "backends and layouts": ("test_backends", "", None),
@@ -35,7 +40,9 @@ def load(folder: Path) -> dict:
 
 
 def outcome_counts(results: dict, module: str = "", id_part: str = "") -> Counter:
-    return Counter(test["outcome"] for nodeid, test in results["tests"].items() if f"/{module}" in nodeid and id_part in nodeid)
+    return Counter(
+        test["outcome"] for nodeid, test in results["tests"].items() if f"/{module}" in nodeid and id_part in nodeid
+    )
 
 
 def counts_text(counts: Counter) -> str:
@@ -63,7 +70,9 @@ def worst_per_dtype(results: dict, dtype: str) -> str:
 
 def kernels_reached(results: dict, dtype: str) -> str:
     """The oneDNN kernels the run's examples of the dtype ran, with how many examples ran each."""
-    counted = Counter(kernel for row in results["examples"] if row["dtype"] == dtype for kernel in row.get("kernels", ()))
+    counted = Counter(
+        kernel for row in results["examples"] if row["dtype"] == dtype for kernel in row.get("kernels", ())
+    )
     return ", ".join(f"{kernel} ({n})" for kernel, n in sorted(counted.items())) or "none (no oneDNN)"
 
 
@@ -73,14 +82,18 @@ def totals_row(runs: list[dict]) -> list[str]:
 
 def dtype_rows(runs: list[dict]) -> list[list[str]]:
     """Per dtype: the worst error as a fraction of its allowance, and the oneDNN kernels reached."""
-    return [[f"worst error / allowance, {dtype}", *(worst_per_dtype(run, dtype) for run in runs)] for dtype in DTYPES] + \
-        [[f"oneDNN kernels, {dtype} (examples)", *(kernels_reached(run, dtype) for run in runs)] for dtype in DTYPES]
+    return [
+        [f"worst error / allowance, {dtype}", *(worst_per_dtype(run, dtype) for run in runs)] for dtype in DTYPES
+    ] + [[f"oneDNN kernels, {dtype} (examples)", *(kernels_reached(run, dtype) for run in runs)] for dtype in DTYPES]
 
 
 def machine_rows(runs: list[dict]) -> list[list[str]]:
     meta = [run["meta"] for run in runs]
-    return [["oneDNN ISA", *(m.get("onednn_isa", "-") for m in meta)], ["ATen CPU capability", *(m.get("cpu_capability", "-") for m in meta)],
-            ["wall time of the run", *(f"{m['wall_s']:.0f} s" if "wall_s" in m else "-" for m in meta)]]
+    return [
+        ["oneDNN ISA", *(m.get("onednn_isa", "-") for m in meta)],
+        ["ATen CPU capability", *(m.get("cpu_capability", "-") for m in meta)],
+        ["wall time of the run", *(f"{m['wall_s']:.0f} s" if "wall_s" in m else "-" for m in meta)],
+    ]
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -94,16 +107,23 @@ def html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-STYLE = ("body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse;margin-bottom:1.5em}"
-         " th,td{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top;font-size:13px}"
-         " th{background:#eee} td:has(+td){white-space:nowrap}")
+STYLE = (
+    "body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse;margin-bottom:1.5em}"
+    " th,td{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top;font-size:13px}"
+    " th{background:#eee} td:has(+td){white-space:nowrap}"
+)
 
 
-def write(target: Path, name: str, title: str, intro: list[str], sections: list[tuple[str, list[str], list[list[str]]]]) -> str:
+def write(
+    target: Path, name: str, title: str, intro: list[str], sections: list[tuple[str, list[str], list[list[str]]]]
+) -> str:
     """<target>/<name>.md and <name>.html: a title, intro lines, then (heading, header, rows) tables."""
     lines = [f"# {title}", "", *intro, ""]
-    page = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>",
-            f"<h1>{html.escape(title)}</h1>", *(f"<p>{html.escape(line)}</p>" for line in intro if line)]
+    page = [
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>",
+        f"<h1>{html.escape(title)}</h1>",
+        *(f"<p>{html.escape(line)}</p>" for line in intro if line),
+    ]
     for heading, header, rows in sections:
         lines += [f"## {heading}", "", *markdown_table(header, rows), ""]
         page += [f"<h2>{html.escape(heading)}</h2>", html_table(header, rows)]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-import matrix_report  # noqa: E402 - a sibling module of this script
+import matrix_report
 
 
 def version_key(folder: Path) -> tuple:
@@ -45,12 +45,18 @@ def drift(older: dict[str, np.ndarray], newer: dict[str, np.ndarray]) -> dict:
             moved = np.where(got_old == got_new, 0.0, np.abs(got_new - got_old) / allowed)
         moves.append(float(np.nanmax(moved, initial=0.0)))
     moves = np.array(moves) if moves else np.zeros(0)
-    return {"shared": len(shared), "changed": int((moves > 0).sum()), "largest": float(moves.max(initial=0.0)),
-            "p99": float(np.quantile(moves, 0.99)) if moves.size else 0.0}
+    return {
+        "shared": len(shared),
+        "changed": int((moves > 0).sum()),
+        "largest": float(moves.max(initial=0.0)),
+        "p99": float(np.quantile(moves, 0.99)) if moves.size else 0.0,
+    }
 
 
 def commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    )
     return done.stdout.strip() or "unknown"
 
 
@@ -62,15 +68,30 @@ def main(folders: list[str]) -> None:
     drift_rows = []
     for (old_version, old), (new_version, new) in zip(zip(versions, outputs), list(zip(versions, outputs))[1:]):
         d = drift(old, new)
-        drift_rows.append([old_version, new_version, str(d["shared"]), str(d["changed"]), f"{d['largest']:.3g}", f"{d['p99']:.3g}"])
+        drift_rows.append(
+            [old_version, new_version, str(d["shared"]), str(d["changed"]), f"{d['largest']:.3g}", f"{d['p99']:.3g}"]
+        )
     dates = sorted({run["meta"]["date"] for run in runs})
-    intro = [f"Runs of {', '.join(dates)}, commit {commit()}, profile {', '.join(sorted({run['meta']['profile'] for run in runs}))}."]
+    intro = [
+        f"Runs of {', '.join(dates)}, commit {commit()},"
+        f" profile {', '.join(sorted({run['meta']['profile'] for run in runs}))}."
+    ]
     sections = [
-        ("Areas (passed / failed / skipped / xfailed per area; worst error as a fraction of its allowance)", ["area", *versions],
-         [matrix_report.totals_row(runs), *matrix_report.area_rows(runs)]),
-        ("Per dtype and machine", ["", *versions], [*matrix_report.dtype_rows(runs), *matrix_report.machine_rows(runs)]),
-        ("Drift between consecutive versions (same cases, outputs compared)",
-         ["from", "to", "cases compared", "outputs changed", "largest move / allowance", "99th percentile"], drift_rows),
+        (
+            "Areas (passed / failed / skipped / xfailed per area; worst error as a fraction of its allowance)",
+            ["area", *versions],
+            [matrix_report.totals_row(runs), *matrix_report.area_rows(runs)],
+        ),
+        (
+            "Per dtype and machine",
+            ["", *versions],
+            [*matrix_report.dtype_rows(runs), *matrix_report.machine_rows(runs)],
+        ),
+        (
+            "Drift between consecutive versions (same cases, outputs compared)",
+            ["from", "to", "cases compared", "outputs changed", "largest move / allowance", "99th percentile"],
+            drift_rows,
+        ),
     ]
     target = folders[0].parent if folders else Path("reports")
     print(matrix_report.write(target, "matrix", "Conv2d suite across torch versions", intro, sections))

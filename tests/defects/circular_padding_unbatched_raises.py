@@ -4,6 +4,7 @@ accepts in every other padding mode and documents as valid
 The right answer is the circularly padded convolution of the input as one image. Exits 1 while
 torch raises or is wrong, 0 once it is right. torch only.
 """
+
 import sys
 
 import torch
@@ -18,5 +19,8 @@ except RuntimeError as error:
     print(f"torch {torch.__version__}: unbatched circular conv raised: {error}")
     sys.exit(1)
 same = torch.equal(got, expected)
-print(f"torch {torch.__version__}: unbatched circular conv {'matches' if same else 'DIFFERS FROM'} the batch-of-one result")
+print(
+    f"torch {torch.__version__}: unbatched circular conv"
+    f" {'matches' if same else 'DIFFERS FROM'} the batch-of-one result"
+)
 sys.exit(0 if same else 1)

@@ -5,6 +5,7 @@ compiled graph asserts that replication_pad2d_backward returns a channels_last g
 so is padding_mode='reflect'. Exits 1 while it fails (or its gradient differs from eager
 beyond float32 rounding), 0 once fixed. torch only; inductor needs a C++ compiler.
 """
+
 import sys
 
 import torch

@@ -4,6 +4,7 @@ with padding >= kernel size to NNPACK, which does not support such padding
 turned off here so that torch picks it. The right answer: 1 at the centre of each 3x3 output, 0
 around it. Exits 1 while torch raises or is wrong, 0 once it is right. torch only.
 """
+
 import sys
 
 import torch
@@ -13,7 +14,9 @@ torch.set_num_threads(1)
 x, w = torch.ones(16, 1, 1, 1), torch.ones(1, 1, 1, 1)
 expected = F.pad(torch.ones(16, 1, 1, 1), (1, 1, 1, 1))
 with torch.backends.mkldnn.flags(enabled=False):
-    backend = str(torch._C._select_conv_backend(x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1)).rsplit(".", 1)[-1]
+    backend = str(torch._C._select_conv_backend(x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1)).rsplit(".", 1)[
+        -1
+    ]
     try:
         got = F.conv2d(x, w, padding=1)
     except RuntimeError as error:

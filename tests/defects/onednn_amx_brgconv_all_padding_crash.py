@@ -11,11 +11,19 @@ crash); the right answer is all zeros. Exits 1 while it crashes or is wrong, 0 o
 import subprocess
 import sys
 
-CASE = ("x = torch.randn(1, 3, 1, 13).bfloat16(); w = torch.randn(1, 3, 2, 2).bfloat16();"
-        " y = F.conv2d(x, w, padding=(1, 2), dilation=(2, 2))")  # kernel height 2, dilation 2: rows -1 and 1
+CASE = (
+    "x = torch.randn(1, 3, 1, 13).bfloat16(); w = torch.randn(1, 3, 2, 2).bfloat16();"
+    " y = F.conv2d(x, w, padding=(1, 2), dilation=(2, 2))"
+)  # kernel height 2, dilation 2: rows -1 and 1
 code = f"import torch, torch.nn.functional as F; torch.set_num_threads(1); {CASE}; assert bool((y == 0).all()), y"
 sys.stdout.flush()
 result = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
-print("bfloat16, every output row in padding:", "ok" if result.returncode == 0
-      else f"crashed (signal {-result.returncode})" if result.returncode < 0 else f"wrong result\n{result.stderr}")
+print(
+    "bfloat16, every output row in padding:",
+    "ok"
+    if result.returncode == 0
+    else f"crashed (signal {-result.returncode})"
+    if result.returncode < 0
+    else f"wrong result\n{result.stderr}",
+)
 sys.exit(0 if result.returncode == 0 else 1)

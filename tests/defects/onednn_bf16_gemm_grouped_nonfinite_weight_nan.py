@@ -7,6 +7,7 @@ AMX, where the same kernel name is right): the GEMM seems to pair each channel w
 and inf * 0 is NaN. Set ONEDNN_VERBOSE=1 to see which kernel ran. Exits 1 while any case
 disagrees with the float64 result, 0 once all agree. torch only.
 """
+
 import sys
 
 import torch
@@ -25,7 +26,9 @@ for name, (input_shape, weight_shape, groups) in CASES.items():
     got = F.conv2d(x.bfloat16(), w.bfloat16(), groups=groups).double()
     agree = bool(((got == expected) | (got.isnan() & expected.isnan())).all())
     wrong |= not agree
-    print(f"{name}: {int(got.isnan().sum())} NaN outputs (float64: {int(expected.isnan().sum())}),"
-          f" {int(got.isinf().sum())} infinite (float64: {int(expected.isinf().sum())}){'' if agree else '  WRONG'}")
+    print(
+        f"{name}: {int(got.isnan().sum())} NaN outputs (float64: {int(expected.isnan().sum())}),"
+        f" {int(got.isinf().sum())} infinite (float64: {int(expected.isinf().sum())}){'' if agree else '  WRONG'}"
+    )
 print("torch", torch.__version__)
 sys.exit(1 if wrong else 0)

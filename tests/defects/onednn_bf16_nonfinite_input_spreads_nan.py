@@ -7,6 +7,7 @@ brg_conv_fwd:avx10_1_512_amx for 3, and others seen for 5, 8, 12) pad the reduct
 paired with neighbouring input pixels: inf * 0 = NaN leaks into neighbouring outputs.
 Exits 1 while any case disagrees.
 """
+
 import sys
 
 import torch
@@ -22,11 +23,18 @@ for channels, kernel in ((1, (1, 3)), (3, (3, 3))):
     for mkldnn in (True, False):
         with torch.backends.mkldnn.flags(enabled=mkldnn):
             got = F.conv2d(x.bfloat16(), w.bfloat16()).float()
-            backend = str(torch._C._select_conv_backend(x.bfloat16(), w.bfloat16(), None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1)).rsplit(".", 1)[-1]
+            backend = str(
+                torch._C._select_conv_backend(
+                    x.bfloat16(), w.bfloat16(), None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1
+                )
+            ).rsplit(".", 1)[-1]
         nan_elsewhere = int((got.isnan() & ~reads_inf).sum())
         not_inf = int((~got.isinf() & reads_inf).sum())
         wrong |= bool(nan_elsewhere or not_inf)
-        print(f"C={channels} kernel={kernel} bfloat16 {backend:8s}: {nan_elsewhere:3d} NaN outputs that never read the inf pixel,"
-              f" {not_inf:3d} outputs reading it that are not inf (of {got.numel()})")
+        print(
+            f"C={channels} kernel={kernel} bfloat16 {backend:8s}:"
+            f" {nan_elsewhere:3d} NaN outputs that never read the inf pixel,"
+            f" {not_inf:3d} outputs reading it that are not inf (of {got.numel()})"
+        )
 print("torch", torch.__version__)
 sys.exit(1 if wrong else 0)

@@ -12,8 +12,18 @@ import torch
 
 torch.set_num_threads(1)
 CASES = {  # input shape, weight shape, conv2d keywords, channels_last input
-    "1 channel, kernel 2x4, stride (1, 2), dilation (1, 3)": ((1, 1, 6, 10), (1, 1, 2, 4), dict(stride=(1, 2), dilation=(1, 3)), False),
-    "2 channels, groups=2, kernel 2x4, stride (1, 2), channels_last": ((1, 2, 5, 4), (4, 1, 2, 4), dict(stride=(1, 2), groups=2), True),
+    "1 channel, kernel 2x4, stride (1, 2), dilation (1, 3)": (
+        (1, 1, 6, 10),
+        (1, 1, 2, 4),
+        dict(stride=(1, 2), dilation=(1, 3)),
+        False,
+    ),
+    "2 channels, groups=2, kernel 2x4, stride (1, 2), channels_last": (
+        (1, 2, 5, 4),
+        (4, 1, 2, 4),
+        dict(stride=(1, 2), groups=2),
+        True,
+    ),
 }
 wrong = False
 for name, (input_shape, weight_shape, kwargs, channels_last) in CASES.items():

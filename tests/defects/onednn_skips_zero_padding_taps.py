@@ -8,6 +8,7 @@ the zeros out), the AMX ones only for some shapes (larger padding, strides, dila
 ONEDNN_VERBOSE=1 to see which kernel ran. Exits 1 while implicit and explicit zero padding
 disagree for some dtype and case.
 """
+
 import sys
 
 import torch
@@ -34,12 +35,17 @@ for dtype in filter(has_cpu_conv, (torch.float64, torch.float32, torch.float16, 
         w[0, 0, 0, 0] = float("inf")  # at output (0, 0) this top-left tap reads padding
         for mkldnn in (True, False):
             with torch.backends.mkldnn.flags(enabled=mkldnn):
-                backend = str(torch._C._select_conv_backend(x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1)).rsplit(".", 1)[-1]
+                backend = str(
+                    torch._C._select_conv_backend(x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1)
+                ).rsplit(".", 1)[-1]
                 implicit = F.conv2d(x, w, padding=1)[0, 0, 0, 0].item()
                 explicit = F.conv2d(F.pad(x, (1, 1, 1, 1)), w)[0, 0, 0, 0].item()
             same = str(implicit) == str(explicit)
             disagree |= not same
-            print(f"{str(dtype):15s} C={channels:<2d} {size}x{size} {backend:8s} padding=1: {implicit!r:6}  F.pad then padding=0: {explicit!r:6}  {'' if same else 'DISAGREE'}")
+            print(
+                f"{str(dtype):15s} C={channels:<2d} {size}x{size} {backend:8s} padding=1: {implicit!r:6}"
+                f"  F.pad then padding=0: {explicit!r:6}  {'' if same else 'DISAGREE'}"
+            )
 
 # The AMX kernel (brg_conv_fwd:avx10_1_512_amx): padding (3, 2), a 4x2 kernel, stride (1, 3).
 if has_cpu_conv(torch.bfloat16):
@@ -50,8 +56,10 @@ if has_cpu_conv(torch.bfloat16):
     explicit = F.conv2d(F.pad(x, (2, 2, 3, 3)), w, stride=(1, 3))[0, 0, :, 0]
     same = str(implicit.tolist()) == str(explicit.tolist())
     disagree |= not same
-    print(f"torch.bfloat16  C=3  1x2 padding=(3, 2) stride=(1, 3), output column 0: {implicit.tolist()}"
-          f"  F.pad then padding=0: {explicit.tolist()}  {'' if same else 'DISAGREE'}")
+    print(
+        f"torch.bfloat16  C=3  1x2 padding=(3, 2) stride=(1, 3), output column 0: {implicit.tolist()}"
+        f"  F.pad then padding=0: {explicit.tolist()}  {'' if same else 'DISAGREE'}"
+    )
 
 # One call, both conventions: padding='same' with an even kernel pads the extra bottom row with
 # literal zeros (F.pad) and the rest inside the kernel. The inf tap (3, 1) meets the explicit row at
@@ -60,6 +68,14 @@ x = torch.ones(2, 1, 4, 4, dtype=torch.float16)
 w = torch.ones(1, 1, 4, 4, dtype=torch.float16)
 w[0, 0, 3, 1] = float("inf")
 if has_cpu_conv(torch.float16):
-    print("padding='same', float16, oneDNN: rows 2 and 3 of the output:", F.conv2d(x, w, padding="same")[0, 0, 2:].tolist())
-print("torch", torch.__version__, "cpu capability", getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "unknown")())
+    print(
+        "padding='same', float16, oneDNN: rows 2 and 3 of the output:",
+        F.conv2d(x, w, padding="same")[0, 0, 2:].tolist(),
+    )
+print(
+    "torch",
+    torch.__version__,
+    "cpu capability",
+    getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "unknown")(),
+)
 sys.exit(1 if disagree else 0)

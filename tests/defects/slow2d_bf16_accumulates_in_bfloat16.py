@@ -5,6 +5,7 @@ and Slow2d from torch 2.1) that is exactly 258; summed in bfloat16 the running s
 where adding 1 rounds back to 256. Exits 1 while a kernel gets it wrong, 0 once all are right.
 torch only.
 """
+
 import sys
 
 import torch
@@ -17,7 +18,9 @@ for dilation in (1, 2):
     w = torch.ones(1, 1, 1, 258, dtype=torch.bfloat16)
     for mkldnn in (True, False):
         with torch.backends.mkldnn.flags(enabled=mkldnn):
-            backend = str(torch._C._select_conv_backend(x, w, None, [1, 1], [0, 0], [1, dilation], False, [0, 0], 1)).rsplit(".", 1)[-1]
+            backend = str(
+                torch._C._select_conv_backend(x, w, None, [1, 1], [0, 0], [1, dilation], False, [0, 0], 1)
+            ).rsplit(".", 1)[-1]
             got = F.conv2d(x, w, dilation=(1, dilation)).flatten().tolist()
         wrong |= got != [258.0] * len(got)
         print(f"dilation {dilation}, oneDNN {'on ' if mkldnn else 'off'} {backend:14s} got {got}, expected all 258.0")

@@ -8,9 +8,11 @@ import torch
 import torch.nn.functional as F
 from hypothesis import assume, given
 
-from .differential import TORCH_DTYPES, case_arrays, check_against_reference, make_layer, on_device, run_valid_call
-from .execution import cudnn_settings
-from .strategies import Conv2dConfig, conv2d_cases
+from conv2d_verify.calls import check_against_reference, make_layer, run_valid_call
+from conv2d_verify.config import Conv2dConfig
+from conv2d_verify.execution import cudnn_settings, default_execution
+from conv2d_verify.strategies import conv2d_cases
+from conv2d_verify.values import TORCH_DTYPES, case_arrays, on_device
 
 # N, C, H, W all different, kernel not square
 SHAPES = Conv2dConfig(3, 4, (3, 2), 1, 1, 1, 1, True, "zeros", 2, 7, 6)
@@ -24,22 +26,28 @@ def normal_tensors(config: Conv2dConfig, dtype: str, seed: int = 0):
 
 def must_reject(got, x, w, b, config):
     with pytest.raises(AssertionError, match="disagrees with the float64 reference"):
-        check_against_reference("F.conv2d", got, x, w, b, config, record=False)
+        check_against_reference("F.conv2d", got, x, w, b, config, default_execution(), record=False)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
 def test_rejects_a_kernel_flipped_180_degrees(dtype):
     x, w, b = normal_tensors(SHAPES, dtype)
-    honest = run_valid_call(lambda: F.conv2d(x, w, b, padding=1), dtype, SHAPES, skip=True)
-    check_against_reference("F.conv2d", honest, x, w, b, SHAPES, record=False)  # the honest answer passes
+    honest = run_valid_call(lambda: F.conv2d(x, w, b, padding=1), dtype, SHAPES, default_execution(), skip=True)
+    check_against_reference(
+        "F.conv2d", honest, x, w, b, SHAPES, default_execution(), record=False
+    )  # the honest answer passes
     must_reject(F.conv2d(x, w.flip(2, 3), b, padding=1), x, w, b, SHAPES)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
-@pytest.mark.parametrize("shifted_pads", [(1, 1, 2, 0), (1, 1, 0, 2), (2, 0, 1, 1), (0, 2, 1, 1)], ids=["down", "up", "right", "left"])
+@pytest.mark.parametrize(
+    "shifted_pads", [(1, 1, 2, 0), (1, 1, 0, 2), (2, 0, 1, 1), (0, 2, 1, 1)], ids=["down", "up", "right", "left"]
+)
 def test_rejects_padding_shifted_by_one_pixel(dtype, shifted_pads):
     x, w, b = normal_tensors(SHAPES, dtype)
-    shifted = run_valid_call(lambda: F.conv2d(F.pad(x, shifted_pads), w, b), dtype, SHAPES, skip=True)
+    shifted = run_valid_call(
+        lambda: F.conv2d(F.pad(x, shifted_pads), w, b), dtype, SHAPES, default_execution(), skip=True
+    )
     must_reject(shifted, x, w, b, SHAPES)
 
 
@@ -56,7 +64,7 @@ def test_rejects_a_relative_error_of_1e_4_in_float32(case):
     layer = make_layer(case.config, "float32", w, b)
     inputs = on_device(x, "float32")
     with torch.no_grad(), cudnn_settings(tf32=False, deterministic=None, benchmark=None):  # TF32 allows ~2e-3
-        honest = run_valid_call(lambda: layer(inputs), "float32", case.config)
+        honest = run_valid_call(lambda: layer(inputs), "float32", case.config, default_execution())
         assume(honest is not None)  # a capability gap of this torch
         assume(bool(honest.abs().max() > 0))  # every tap in zero padding: scaling changes nothing
         must_reject(honest * (1 + 1e-4), inputs, layer.weight, layer.bias, case.config)

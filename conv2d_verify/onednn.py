@@ -20,8 +20,12 @@ import torch
 libc = ctypes.CDLL(None)
 
 PASSES = {  # oneDNN's prop_kind -> the pass it computes
-    "forward_training": "forward", "forward_inference": "forward", "forward_scoring": "forward",
-    "backward_data": "backward_data", "backward_weights": "backward_weights", "backward": "backward",
+    "forward_training": "forward",
+    "forward_inference": "forward",
+    "forward_scoring": "forward",
+    "backward_data": "backward_data",
+    "backward_weights": "backward_weights",
+    "backward": "backward",
 }
 
 

@@ -24,7 +24,11 @@ class CapabilityGap:
     link: str
 
     def covers(self, error: BaseException, dtype: str) -> bool:
-        return dtype in self.dtypes and torch_release() < self.before and re.fullmatch(self.message_pattern, str(error).strip(), re.S) is not None
+        return (
+            dtype in self.dtypes
+            and torch_release() < self.before
+            and re.fullmatch(self.message_pattern, str(error).strip(), re.S) is not None
+        )
 
 
 def torch_release() -> torch.torch_version.TorchVersion:

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 import reference
 
-from . import knobs
+from . import settings
 from .capabilities import torch_release
-from .strategies import Conv2dConfig, conv2d_configs
+from .config import Conv2dConfig
+from .strategies import conv2d_configs
 
 CONV_ARGS = ("stride", "padding", "dilation", "groups", "padding_mode")
 
@@ -67,7 +68,7 @@ class InvalidCall:
 
 
 def on_device(array: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(array).to(knobs.current.device)
+    return torch.from_numpy(array).to(settings.current().device)
 
 
 def call_torch(call: InvalidCall) -> np.ndarray:
@@ -94,7 +95,9 @@ def call_reference(call: InvalidCall) -> np.ndarray:
 def fitted(config: Conv2dConfig) -> Conv2dConfig:
     """Height and width raised to the least sizes the kernel, padding and mode allow."""
     sizes = []
-    for size, (before, after), k, d in zip((config.height, config.width), config.pads, config.kernel_pair, config.dilation_pair):
+    for size, (before, after), k, d in zip(
+        (config.height, config.width), config.pads, config.kernel_pair, config.dilation_pair
+    ):
         least = max(1, d * (k - 1) + 1 - before - after)
         if config.padding_mode == "reflect":
             least = max(least, before + 1, after + 1)
@@ -122,7 +125,9 @@ def grouped(config: Conv2dConfig) -> Conv2dConfig:
     """At least two groups: groups=1 becomes 2, with twice the channels."""
     if config.groups > 1:
         return config
-    return dataclasses.replace(config, groups=2, in_channels=2 * config.in_channels, out_channels=2 * config.out_channels)
+    return dataclasses.replace(
+        config, groups=2, in_channels=2 * config.in_channels, out_channels=2 * config.out_channels
+    )
 
 
 def pair_of(config: Conv2dConfig, name: str) -> tuple[int, int]:
@@ -180,7 +185,11 @@ def kernel_too_large(axis: int):
             return config, (("dilation", other_axis(dilation, axis, grown)),), ("kernel_size", "dilation")
         grown = -(-padded // dilation[axis]) + 1 + extra
         weight_shape = (*config.weight_shape[:2], *other_axis(kernel, axis, grown))
-        return config, (("kernel_size", other_axis(kernel, axis, grown)), ("weight_shape", weight_shape)), ("kernel_size",)
+        return (
+            config,
+            (("kernel_size", other_axis(kernel, axis, grown)), ("weight_shape", weight_shape)),
+            ("kernel_size",),
+        )
 
     return breaks
 
@@ -312,14 +321,20 @@ def wrong_length_sequence(draw, config):
 
 
 def empty_axis(draw, config):
-    axis = draw(st.sampled_from(("batch", "in_channels", "out_channels", "kernel height", "kernel width", "height", "width")))
+    axis = draw(
+        st.sampled_from(("batch", "in_channels", "out_channels", "kernel height", "kernel width", "height", "width"))
+    )
     event(f"empty {axis}, {config.padding_mode}")
     x_shape, (o, c, kh, kw) = list(config.input_shape), config.weight_shape
     if axis == "batch":
         return config, (("input_shape", (0, *config.input_shape[-3:])),), ("input",)
     if axis == "in_channels":
         x_shape[-3] = 0
-        return config, (("in_channels", 0), ("input_shape", tuple(x_shape)), ("weight_shape", (o, 0, kh, kw))), ("channels",)
+        return (
+            config,
+            (("in_channels", 0), ("input_shape", tuple(x_shape)), ("weight_shape", (o, 0, kh, kw))),
+            ("channels",),
+        )
     if axis == "out_channels":
         changes = [("out_channels", 0), ("weight_shape", (0, c, kh, kw))]
         return config, tuple(changes + ([("bias_shape", (0,))] if config.bias else [])), ("out_channels",)
@@ -375,8 +390,12 @@ BOOL_AFTER_FIRST = "torch's int-list parser refuses a bool only as the first ele
 ONE_PAD_VALUE = "padding=[p] reaches F.pad as (p, p), which pads only the width of a 3-D input"
 THREE_PAD_VALUES = "padding=(0, h, w) reaches F.pad as six values, which pad the channels by 0"
 STRING_PADDING_BIAS_DTYPE = "with padding 'same' or 'valid', conv2d does not check the bias dtype"
-NO_OUTPUT_CHANNELS = "on zero input channels conv2d returns zero output channels, not out_channels (pytorch/pytorch#56998)"
-REFLECT_NO_CHANNELS = "before torch 2.1, reflect padding takes an unbatched input with no channels as no images, and pads it"
+NO_OUTPUT_CHANNELS = (
+    "on zero input channels conv2d returns zero output channels, not out_channels (pytorch/pytorch#56998)"
+)
+REFLECT_NO_CHANNELS = (
+    "before torch 2.1, reflect padding takes an unbatched input with no channels as no images, and pads it"
+)
 # Checked: 2.0.1 accepts, 2.1.0 and later reject. The padded values are none, so torch runs the
 # zero-padded call (the pads fit: only the channels are broken).
 REFLECT_TAKES_NO_CHANNELS = torch_release() < "2.1.0"
@@ -387,7 +406,12 @@ CIRCULAR_TAKES_SIX_PAD_VALUES = torch_release() >= "2.1.0"
 
 
 def _bool_after_first(value) -> bool:
-    return isinstance(value, (tuple, list)) and len(value) > 1 and not isinstance(value[0], bool) and any(isinstance(v, bool) for v in value[1:])
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) > 1
+        and not isinstance(value[0], bool)
+        and any(isinstance(v, bool) for v in value[1:])
+    )
 
 
 def torch_quirk(call: InvalidCall) -> tuple[str, tuple | None] | None:
@@ -411,6 +435,11 @@ def torch_quirk(call: InvalidCall) -> tuple[str, tuple | None] | None:
         return BOOL_AFTER_FIRST, (("padding", tuple(int(v) for v in padding)),)
     if len(padding) == 1 and len(input_shape) == 3:
         return ONE_PAD_VALUE, (("padding", (0, padding[0])),)
-    if len(padding) == 3 and padding[0] == 0 and len(input_shape) == 4 and (padding_mode != "circular" or CIRCULAR_TAKES_SIX_PAD_VALUES):
+    if (
+        len(padding) == 3
+        and padding[0] == 0
+        and len(input_shape) == 4
+        and (padding_mode != "circular" or CIRCULAR_TAKES_SIX_PAD_VALUES)
+    ):
         return THREE_PAD_VALUES, (("padding", tuple(padding[1:])),)
     return None

@@ -8,11 +8,10 @@ import pytest
 from hypothesis import assume, given
 
 import reference
-
-from . import tolerance
-from .differential import case_arrays
-from .execution import cudnn_settings, tf32_line
-from .strategies import conv2d_cases
+from conv2d_verify import tolerance
+from conv2d_verify.execution import cudnn_settings, tf32_line
+from conv2d_verify.strategies import conv2d_cases
+from conv2d_verify.values import case_arrays
 
 
 def truncated_to_tf32(values: np.ndarray) -> np.ndarray:

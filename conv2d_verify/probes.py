@@ -36,7 +36,9 @@ def onednn_isa() -> str:
 
 
 def nnpack_unavailable() -> str | None:
-    return None if torch._nnpack_available() else "NNPACK is not available in this torch build (torch._nnpack_available())"
+    return (
+        None if torch._nnpack_available() else "NNPACK is not available in this torch build (torch._nnpack_available())"
+    )
 
 
 @cache

@@ -7,13 +7,12 @@ expected output and allowance. It exits 1 while the disagreement exists and 0 on
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
-from . import knobs
+from . import settings
 from .execution import layout_lines
 
 
@@ -115,19 +114,20 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
         "with np.errstate(invalid='ignore'):",
         "    same_special = (got == expected) | (np.isnan(got) & np.isnan(expected))",
         "    bad = ~np.where(finite, np.abs(got - expected) <= allowed, same_special)",
-        "worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), -1.0)), got.shape)",
+        "excess = np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), -1.0)",
+        "worst = np.unravel_index(np.argmax(excess), got.shape)",
         'print(f"torch {torch.__version__}: {bad.sum()} of {bad.size} elements outside the allowance;"',
-        '      f" at {tuple(map(int, worst))}: got {float(got[worst])!r}, expected {float(expected[worst])!r}, allowed {float(allowed[worst])!r}")',
+        '      f" at {tuple(map(int, worst))}: got {float(got[worst])!r}, expected {float(expected[worst])!r},"',
+        '      f" allowed {float(allowed[worst])!r}")',
         "sys.exit(1 if bad.any() else 0)",
     ]
     return "\n".join(lines) + "\n"
 
 
-def write(text: str) -> Path:
-    """Save the script under <report dir>/repro/, named after the running test."""
-    test_id = os.environ.get("PYTEST_CURRENT_TEST", "unknown").split(" ")[0]
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_id.split("::", 1)[-1]).strip("_")
-    path = Path(knobs.current.report_dir) / "repro" / f"{name}.py"
+def write(text: str, test_id: str) -> Path:
+    """Save the script under <report dir>/repro/, named after the test that failed."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", (test_id or "unknown").split("::", 1)[-1]).strip("_")
+    path = Path(settings.current().report_dir) / "repro" / f"{name}.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path

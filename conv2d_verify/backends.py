@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .strategies import Conv2dConfig
+from .config import Conv2dConfig
 
 
 def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) -> str:
@@ -29,5 +29,15 @@ def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) ->
     stand_in = torch.empty(shape, dtype=x.dtype, device=x.device)
     if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
         stand_in = stand_in.contiguous(memory_format=torch.channels_last)
-    backend = select(stand_in, weight, None, list(config.stride_pair), padding, list(config.dilation_pair), False, [0, 0], config.groups)
+    backend = select(
+        stand_in,
+        weight,
+        None,
+        list(config.stride_pair),
+        padding,
+        list(config.dilation_pair),
+        False,
+        [0, 0],
+        config.groups,
+    )
     return str(backend).rsplit(".", 1)[-1]

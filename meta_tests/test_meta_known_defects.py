@@ -8,16 +8,17 @@ import signal
 import numpy as np
 import pytest
 
-from . import differential, isolated, known_defects
-from .known_defects import CRASHES, WRONG, KnownDefect, OneDNNKernel, Ran
-from .onednn import Kernel, parse_isa, parse_kernels
-from .strategies import Conv2dConfig
+from conv2d_verify import calls, isolated, known_defects
+from conv2d_verify.config import Conv2dConfig
+from conv2d_verify.execution import default_execution
+from conv2d_verify.known_defects import CRASHES, WRONG, KnownDefect, OneDNNKernel, Ran
+from conv2d_verify.onednn import Kernel, parse_isa, parse_kernels
 
 CONFIG = Conv2dConfig(3, 4, 3, 1, 1, 1, 1, True, "zeros", 1, 5, 5)
 LOG_V3 = """onednn_verbose,v1,info,cpu,isa:Intel AVX-512 with Intel DL Boost and bfloat16 support
-onednn_verbose,v1,primitive,create:cache_miss,cpu,convolution,brg_conv_fwd:avx512_core_bf16,forward_training,src:bf16 ...,mb1_ic3oc1,0.05
+onednn_verbose,v1,primitive,create:cache_miss,cpu,convolution,brg_conv_fwd:avx512_core_bf16,forward_training,src,,mb1,0.05
 onednn_verbose,v1,primitive,exec,cpu,reorder,jit:uni,undef,src:bf16::blocked:abcd::f0,,1x3x1x13,0.003
-onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx512_core_bf16,forward_training,src:bf16 ...,mb1_ic3oc1,0.01
+onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx512_core_bf16,forward_training,src,,mb1,0.01
 onednn_verbose,v1,primitive,exec,cpu,convolution,jit:avx512_core,backward_data,src:f32 ...,mb1_ic3oc1,0.01
 """
 LOG_V2 = """onednn_verbose,info,cpu,isa:Intel AVX2
@@ -26,11 +27,16 @@ onednn_verbose,exec,cpu,convolution,jit:avx2,forward_training,src_f32::blocked:a
 
 
 def defect(where, effect=WRONG) -> KnownDefect:
-    return KnownDefect("fake", "a fake defect", "https://example.invalid", "0.0.1", None, (where,), effect, lambda *_: True)
+    return KnownDefect(
+        "fake", "a fake defect", "https://example.invalid", (("0.0.1", None),), (where,), effect, lambda *_: True
+    )
 
 
 def test_both_log_formats_name_the_kernels_and_the_isa():
-    assert parse_kernels(LOG_V3) == (Kernel("forward", "brg_conv_fwd:avx512_core_bf16"), Kernel("backward_data", "jit:avx512_core"))
+    assert parse_kernels(LOG_V3) == (
+        Kernel("forward", "brg_conv_fwd:avx512_core_bf16"),
+        Kernel("backward_data", "jit:avx512_core"),
+    )
     assert parse_isa(LOG_V3) == "Intel AVX-512 with Intel DL Boost and bfloat16 support"
     assert parse_kernels(LOG_V2) == (Kernel("forward", "jit:avx2"),)
     assert parse_isa(LOG_V2) == "Intel AVX2"
@@ -38,20 +44,30 @@ def test_both_log_formats_name_the_kernels_and_the_isa():
 
 def test_a_defect_applies_only_where_its_kernel_ran():
     listed = defect(OneDNNKernel(r"^brg_conv_fwd:"))
-    assert known_defects.wrong_values_from([listed], Ran("Mkldnn", (Kernel("forward", "brg_conv_fwd:avx10_1_512_amx"),))) is listed
-    assert known_defects.wrong_values_from([listed], Ran("Mkldnn", (Kernel("forward", "jit_bf16:avx512_core_bf16"),))) is None
-    assert known_defects.wrong_values_from([listed], Ran("Mkldnn", (Kernel("backward_data", "brg_conv_fwd:x"),))) is None  # another pass
+    assert (
+        known_defects.wrong_values_from([listed], Ran("Mkldnn", (Kernel("forward", "brg_conv_fwd:avx10_1_512_amx"),)))
+        is listed
+    )
+    assert (
+        known_defects.wrong_values_from([listed], Ran("Mkldnn", (Kernel("forward", "jit_bf16:avx512_core_bf16"),)))
+        is None
+    )
+    assert (
+        known_defects.wrong_values_from([listed], Ran("Mkldnn", (Kernel("backward_data", "brg_conv_fwd:x"),))) is None
+    )  # another pass
     assert known_defects.wrong_values_from([listed], Ran("Slow2d")) is None
 
 
 def test_an_isa_condition_is_read_from_onednn_not_the_cpu():
     gemm_without_amx = OneDNNKernel(r"^x64:gemm:jit$", isa=r"^(?!.*AMX)")
     assert gemm_without_amx.matches(["x64:gemm:jit"], "Intel AVX-512 with Intel DL Boost and bfloat16 support")
-    assert not gemm_without_amx.matches(["x64:gemm:jit"], "Intel AVX10.1 and Intel AMX with bfloat16 and 8-bit integer support")
+    assert not gemm_without_amx.matches(
+        ["x64:gemm:jit"], "Intel AVX10.1 and Intel AMX with bfloat16 and 8-bit integer support"
+    )
 
 
 def test_a_fixed_version_lifts_the_entry():
-    fixed = dataclasses.replace(defect(OneDNNKernel("^jit")), fixed_in="0.0.2")
+    fixed = dataclasses.replace(defect(OneDNNKernel("^jit")), affected=(("0.0.1", "0.0.2"),))
     assert known_defects.wrong_values_from([fixed], Ran("Mkldnn", (Kernel("forward", "jit:avx2"),))) is None
 
 
@@ -73,19 +89,36 @@ def test_a_crash_is_observed_in_a_child_with_the_kernel_it_crashed_in():
     assert isolated.run("import os; os._exit(3)", {}).signal is None  # an exit status is no crash
 
 
-@pytest.mark.parametrize("listed, recorded", [(r"^brg_conv_fwd:", True), (r"^jit:", False)], ids=["listed kernel", "another kernel"])
+@pytest.mark.parametrize(
+    "listed, recorded", [(r"^brg_conv_fwd:", True), (r"^jit:", False)], ids=["listed kernel", "another kernel"]
+)
 def test_a_crash_is_known_only_in_the_listed_kernel(monkeypatch, listed, recorded):
     crash = isolated.IsolatedRun(signal.SIGSEGV, None, (Kernel("forward", "brg_conv_fwd:fake"),))
     monkeypatch.setattr(isolated, "run", lambda source, arrays: crash)
     operands = (np.ones(CONFIG.input_shape), np.ones(CONFIG.weight_shape), np.ones(CONFIG.out_channels))
     candidates = [defect(OneDNNKernel(listed), CRASHES)]
     if recorded:
-        assert differential.crashed_as_known("F.conv2d", CONFIG, "bfloat16", "cpu", operands, "Mkldnn", candidates)
+        assert calls.crashed_as_known(
+            "F.conv2d", CONFIG, "bfloat16", "cpu", operands, "Mkldnn", candidates, default_execution()
+        )
     else:
-        with pytest.raises(AssertionError, match=r"(?s)crashed \(signal 11\).*brg_conv_fwd:fake.*Reproduce in a fresh interpreter"):
-            differential.crashed_as_known("F.conv2d", CONFIG, "bfloat16", "cpu", operands, "Mkldnn", candidates)
+        with pytest.raises(
+            AssertionError, match=r"(?s)crashed \(signal 11\).*brg_conv_fwd:fake.*Reproduce in a fresh interpreter"
+        ):
+            calls.crashed_as_known(
+                "F.conv2d", CONFIG, "bfloat16", "cpu", operands, "Mkldnn", candidates, default_execution()
+            )
 
 
 def test_nothing_is_isolated_without_a_crashing_suspect(monkeypatch):
     monkeypatch.setattr(isolated, "run", lambda *_: pytest.fail("isolated without a reason"))
-    assert not differential.crashed_as_known("F.conv2d", CONFIG, "float32", "cpu", (None, None, None), "Mkldnn", [defect(OneDNNKernel("x"))])
+    assert not calls.crashed_as_known(
+        "F.conv2d",
+        CONFIG,
+        "float32",
+        "cpu",
+        (None, None, None),
+        "Mkldnn",
+        [defect(OneDNNKernel("x"))],
+        default_execution(),
+    )

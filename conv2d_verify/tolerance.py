@@ -24,6 +24,8 @@ K up to about 1,600 (tests/test_meta_comparison.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .execution import cudnn_tf32
@@ -32,7 +34,12 @@ PRECISION_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
 EPS = {name: 2.0 ** (1 - bits) for name, bits in PRECISION_BITS.items()}  # spacing at 1.0
 UNIT_ROUNDOFF = {name: eps / 2 for name, eps in EPS.items()}
 FLOOR = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}  # smallest subnormal
-LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max), "float16": 65504.0, "bfloat16": 3.3895313892515355e38}
+LARGEST = {
+    "float64": float(np.finfo(np.float64).max),
+    "float32": float(np.finfo(np.float32).max),
+    "float16": 65504.0,
+    "bfloat16": 3.3895313892515355e38,
+}
 
 
 # TF32 keeps 10 of float32's 23 stored mantissa bits. "Only the first 10 bits of the input
@@ -76,6 +83,7 @@ def precision_in_force(dtype: str, device_type: str) -> str:
         return "float32 (TF32)" if cudnn_tf32() else "float32"
     return f"{dtype} (cuda)" if f"{dtype} (cuda)" in ROUNDING else dtype
 
+
 # Backends that convolve through a transform (NNPACK: Winograd and FFT tiles), not a sum of
 # products: neither the summation bound nor the exact-integer regime holds for them, and no
 # simple worst case is known. A transform multiplies every weight tap with a whole tile, taps
@@ -113,19 +121,35 @@ def relative_allowance(precision: str, reduction_length: int, backend: str = "",
     accumulator, output_roundings, operand_roundoff = ROUNDING[precision]
     dtype = output_dtype(precision)
     terms = reduction_length + 1  # the products and the bias
-    torch_error = (
-        (1 + operand_roundoff) ** 2
-        * (1 + gamma(terms, UNIT_ROUNDOFF[accumulator]))
-        * (1 + gamma(outer_terms, UNIT_ROUNDOFF[dtype]))
-        * (1 + UNIT_ROUNDOFF[dtype]) ** output_roundings
-        - 1
-    )
+    torch_error = (1 + operand_roundoff) ** 2 * (1 + gamma(terms, UNIT_ROUNDOFF[accumulator])) * (
+        1 + gamma(outer_terms, UNIT_ROUNDOFF[dtype])
+    ) * (1 + UNIT_ROUNDOFF[dtype]) ** output_roundings - 1
     torch_error = max(torch_error, TRANSFORM_BACKEND_EPS.get(backend, 0.0) * EPS[dtype])
     return torch_error + gamma(terms * max(outer_terms, 1), UNIT_ROUNDOFF[REFERENCE_ACCUMULATOR])
 
 
 # Integers up to this magnitude survive TF32's operand truncation (11 significant bits).
 TF32_EXACT_INTEGER = 2.0**11
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How far torch may be from the reference, element by element, and why."""
+
+    regime: str  # "exact": bit for bit; "bounded": a rounding-error bound
+    allowed: np.ndarray
+    description: str
+
+
+def allowance_for(
+    bound: np.ndarray, precision: str, operands, reduction_length: int, backend: str = "", outer_terms: int = 0
+) -> Allowance:
+    """The one entry to this table: the regime the operands allow, the allowance per element, its formula."""
+    exact = exact_regime(operands, bound, precision, backend)
+    allowed = allowance(bound, precision, exact, reduction_length, backend, outer_terms)
+    if exact:
+        return Allowance("exact", allowed, "exact (integer data, every partial sum representable): 0")
+    return Allowance("bounded", allowed, describe(precision, reduction_length, backend, outer_terms))
 
 
 def exact_regime(operands, bound: np.ndarray, precision: str, backend: str = "") -> bool:
@@ -140,7 +164,9 @@ def exact_regime(operands, bound: np.ndarray, precision: str, backend: str = "")
     return float(np.max(bound, initial=0.0)) <= 2.0 ** PRECISION_BITS[output_dtype(precision)]
 
 
-def allowance(bound: np.ndarray, precision: str, exact: bool, reduction_length: int, backend: str = "", outer_terms: int = 0) -> np.ndarray:
+def allowance(
+    bound: np.ndarray, precision: str, exact: bool, reduction_length: int, backend: str = "", outer_terms: int = 0
+) -> np.ndarray:
     if exact:
         return np.zeros_like(bound)
     accumulator, dtype = ROUNDING[precision][0], output_dtype(precision)
@@ -160,16 +186,23 @@ def with_overflow(expected: np.ndarray, allowed: np.ndarray, dtype: str) -> tupl
     magnitude = np.abs(expected)
     beyond = np.isfinite(expected) & (magnitude - allowed >= threshold)
     straddles = np.isfinite(expected) & ~beyond & (magnitude + allowed >= threshold)
-    return np.where(beyond, np.copysign(np.inf, expected), expected), np.where(straddles, np.inf, np.where(beyond, 0.0, allowed))
+    return np.where(beyond, np.copysign(np.inf, expected), expected), np.where(
+        straddles, np.inf, np.where(beyond, 0.0, allowed)
+    )
 
 
 def describe(precision: str, reduction_length: int, backend: str = "", outer_terms: int = 0) -> str:
     accumulator, roundings, operand_roundoff = ROUNDING[precision]
     dtype = output_dtype(precision)
-    how = f"{backend} transform, on max|x| * sum|w| + |b|" if backend in TRANSFORM_BACKEND_EPS else f"{accumulator} accumulation, {roundings} output rounding(s)"
+    how = (
+        f"{backend} transform, on max|x| * sum|w| + |b|"
+        if backend in TRANSFORM_BACKEND_EPS
+        else f"{accumulator} accumulation, {roundings} output rounding(s)"
+    )
     operands = f", operands truncated by up to {operand_roundoff:g}" if operand_roundoff else ""
     outer = f", then {outer_terms} partial sums in {dtype}" if outer_terms else ""
     return (
-        f"{relative_allowance(precision, reduction_length, backend, outer_terms) / EPS[dtype]:.3g} eps({dtype}) * magnitude bound"
+        f"{relative_allowance(precision, reduction_length, backend, outer_terms) / EPS[dtype]:.3g} eps({dtype})"
+        " * magnitude bound"
         f" [{precision}: K={reduction_length}{outer}, {how}{operands}] + floor"
     )

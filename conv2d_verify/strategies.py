@@ -16,103 +16,11 @@ from hypothesis import strategies as st
 
 import reference
 
+from .config import Conv2dConfig, smallest_side
+
 PADDING_MODES = reference.PADDING_MODES
 VALUE_FAMILIES = ("ones", "small_int", "small_nonneg_int", "same_sign", "normal", "with_zeros", "mixed_magnitude")
 INTEGER_FAMILIES = ("ones", "small_int", "small_nonneg_int")
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Per axis (height, width): input size, pads before/after, kernel, stride, dilation."""
-
-    size: tuple[int, int]
-    pads: tuple[tuple[int, int], tuple[int, int]]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-
-    @property
-    def out(self) -> tuple[int, ...]:
-        return tuple(
-            (n + sum(p) - d * (k - 1) - 1) // s + 1 for n, p, k, s, d in zip(self.size, self.pads, self.kernel, self.stride, self.dilation)
-        )
-
-    def only_padding(self, axis: int) -> bool:
-        """Every output position along the axis reads padding alone, no input pixel."""
-        n, (before, _), k, s, d = self.size[axis], self.pads[axis], self.kernel[axis], self.stride[axis], self.dilation[axis]
-        return all(not (before <= o * s + j * d < before + n) for o in range(self.out[axis]) for j in range(k))
-
-
-@dataclass(frozen=True)
-class Conv2dConfig:
-    """One nn.Conv2d and the input it is called on; its repr is the whole configuration."""
-
-    in_channels: int
-    out_channels: int
-    kernel_size: int | tuple[int, int]
-    stride: int | tuple[int, int]
-    padding: int | tuple[int, int] | str
-    dilation: int | tuple[int, int]
-    groups: int
-    bias: bool
-    padding_mode: str
-    batch: int | None  # None: unbatched (C, H, W) input
-    height: int
-    width: int
-
-    def layer_kwargs(self) -> dict:
-        names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode")
-        return {name: getattr(self, name) for name in names}
-
-    def conv_kwargs(self) -> dict:
-        """The keyword arguments reference.conv2d shares with nn.Conv2d."""
-        names = ("stride", "padding", "dilation", "groups", "padding_mode")
-        return {name: getattr(self, name) for name in names}
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        spatial = (self.in_channels, self.height, self.width)
-        return spatial if self.batch is None else (self.batch, *spatial)
-
-    @property
-    def weight_shape(self) -> tuple[int, int, int, int]:
-        return (self.out_channels, self.in_channels // self.groups, *self.kernel_pair)
-
-    @property
-    def kernel_pair(self) -> tuple[int, int]:
-        return reference.spec.as_pair(self.kernel_size, "kernel_size")
-
-    @property
-    def stride_pair(self) -> tuple[int, int]:
-        return reference.spec.as_pair(self.stride, "stride")
-
-    @property
-    def dilation_pair(self) -> tuple[int, int]:
-        return reference.spec.as_pair(self.dilation, "dilation")
-
-    @property
-    def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        """((top, bottom), (left, right)), as the padding mode applies them."""
-        return reference.resolve_padding(self.padding, self.kernel_pair, self.dilation_pair, self.stride_pair)
-
-    @property
-    def geometry(self) -> Geometry:
-        """The zero-padded convolution torch hands its kernel (non-zero modes are padded beforehand)."""
-        pads, size = self.pads, (self.height, self.width)
-        if self.padding_mode != "zeros":
-            size, pads = (size[0] + sum(pads[0]), size[1] + sum(pads[1])), ((0, 0), (0, 0))
-        return Geometry(size, pads, self.kernel_pair, self.stride_pair, self.dilation_pair)
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        spatial = (self.out_channels, *self.geometry.out)
-        return spatial if self.batch is None else (self.batch, *spatial)
-
-    @property
-    def torch_pad(self) -> tuple[int, int, int, int]:
-        """The pads in F.pad's order: (left, right, top, bottom)."""
-        (top, bottom), (left, right) = self.pads
-        return (left, right, top, bottom)
 
 
 def _int_or_pair(pair: tuple[int, int], as_int: bool):
@@ -125,19 +33,17 @@ def pairs(low: int, high: int):
     return st.tuples(side, side, st.booleans()).map(lambda drawn: _int_or_pair(drawn[:2], drawn[2]))
 
 
-def smallest_side(kernel: int, dilation: int, before: int, after: int, padding_mode: str) -> int:
-    """The smallest input height or width that the kernel, the pads and the padding mode allow."""
-    smallest = max(1, dilation * (kernel - 1) + 1 - before - after)
-    if padding_mode == "reflect":
-        smallest = max(smallest, before + 1, after + 1)
-    elif padding_mode == "circular":
-        smallest = max(smallest, before, after)
-    return smallest
-
-
 def conv2d_configs(
-    max_groups=4, max_per_group=4, max_kernel=5, max_dilation=3, max_stride=4, max_pad=3, max_extra=8, batches=st.none() | st.integers(1, 3),
-    group_counts=None, channels_per_group=None,
+    max_groups=4,
+    max_per_group=4,
+    max_kernel=5,
+    max_dilation=3,
+    max_stride=4,
+    max_pad=3,
+    max_extra=8,
+    batches=st.none() | st.integers(1, 3),
+    group_counts=None,
+    channels_per_group=None,
 ):
     """Valid configurations; batches draws the batch size (None: unbatched input).
     group_counts and channels_per_group, when given, replace the ranges up to max_groups and
@@ -166,7 +72,10 @@ def conv2d_configs(
         else:
             padding = (draw(pad_sizes), draw(pad_sizes))
         stride = 1 if padding == "same" else draw(strides)
-        (kh, kw), (dh, dw) = reference.spec.as_pair(kernel_size, "kernel_size"), reference.spec.as_pair(dilation, "dilation")
+        (kh, kw), (dh, dw) = (
+            reference.spec.as_pair(kernel_size, "kernel_size"),
+            reference.spec.as_pair(dilation, "dilation"),
+        )
         pads = reference.resolve_padding(padding, (kh, kw), (dh, dw), reference.spec.as_pair(stride, "stride"))
         config = Conv2dConfig(
             in_channels=groups * in_per_group,
@@ -190,10 +99,7 @@ def conv2d_configs(
 
 def record_regions(config: Conv2dConfig) -> None:
     """event() the corners of the space this example reaches, for --hypothesis-show-statistics."""
-    (kh, kw), stride, dilation, pads = config.kernel_pair, config.stride_pair, config.dilation_pair, config.pads
-    padded = (config.height + sum(pads[0]), config.width + sum(pads[1]))
-    extent = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-    out = [(p - e) // s + 1 for p, e, s in zip(padded, extent, stride)]
+    (kh, kw), stride, dilation = config.kernel_pair, config.stride_pair, config.dilation_pair
     per_group = config.in_channels // config.groups
     event(f"padding={config.padding if isinstance(config.padding, str) else type(config.padding).__name__}")
     event(f"padding_mode={config.padding_mode}")
@@ -205,9 +111,9 @@ def record_regions(config: Conv2dConfig) -> None:
         event("dilated")
     if stride[0] > kh or stride[1] > kw:
         event("stride larger than kernel")
-    if extent[0] == padded[0] or extent[1] == padded[1]:
+    if any(e == p for e, p in zip(config.extent, config.padded_size)):
         event("kernel spans the padded input")
-    if 1 in out:
+    if 1 in config.geometry.out:
         event("an output side of 1")
     if kh != kw or config.height != config.width:
         event("non-square")
@@ -250,7 +156,9 @@ def family_values(family: str, shape, rng: np.random.Generator) -> np.ndarray:
 
 
 def value_recipes(families=VALUE_FAMILIES, exponents=st.integers(-8, 8)):
-    return st.builds(ValueRecipe, family=st.sampled_from(families), seed=st.integers(0, 2**32 - 1), scale_exponent=exponents)
+    return st.builds(
+        ValueRecipe, family=st.sampled_from(families), seed=st.integers(0, 2**32 - 1), scale_exponent=exponents
+    )
 
 
 @dataclass(frozen=True)

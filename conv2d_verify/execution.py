@@ -9,12 +9,12 @@ so a failure reproduces under the same layout, flags and threads.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from hypothesis import strategies as st
 
-from . import knobs
+from . import settings
 
 LAYOUTS = {
     "contiguous": "{t}",
@@ -41,7 +41,9 @@ def arranged(t: torch.Tensor, layout: str) -> torch.Tensor:
 def nnpack_flags(enabled: bool):
     """torch.backends.nnpack.flags where this torch has it (2.3 and later), else nothing."""
     nnpack = getattr(torch.backends, "nnpack", None)
-    return nnpack.flags(enabled=enabled) if nnpack is not None and hasattr(nnpack, "flags") else contextlib.nullcontext()
+    return (
+        nnpack.flags(enabled=enabled) if nnpack is not None and hasattr(nnpack, "flags") else contextlib.nullcontext()
+    )
 
 
 def cudnn_tf32() -> bool:
@@ -52,7 +54,11 @@ def cudnn_tf32() -> bool:
     conv = getattr(cudnn, "conv", None)
     if conv is None or not hasattr(conv, "fp32_precision"):
         return bool(cudnn.allow_tf32)
-    for level in (conv.fp32_precision, getattr(cudnn, "fp32_precision", "none"), getattr(torch.backends, "fp32_precision", "none")):
+    for level in (
+        conv.fp32_precision,
+        getattr(cudnn, "fp32_precision", "none"),
+        getattr(torch.backends, "fp32_precision", "none"),
+    ):
         if level != "none":
             return level == "tf32"
     return False
@@ -70,30 +76,41 @@ def tf32_line(enabled: bool) -> str:
     return f"torch.backends.cudnn.allow_tf32 = {enabled}"
 
 
+def flag_changes_allowed():
+    """torch's own permission to set backend flags while global flags are frozen (the plugin
+    freezes them with torch.backends.disable_global_flags(), so that only Execution sets them)."""
+    allow = getattr(torch.backends, "__allow_nonbracketed_mutation", None)
+    return allow() if allow is not None else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def cudnn_settings(tf32: bool | None, deterministic: bool | None, benchmark: bool | None):
     """cuDNN's flags for the duration, each left as it is where None, restored afterwards."""
     if tf32 is None and deterministic is None and benchmark is None:  # every CPU run
         yield
         return
-    cudnn, new_api = torch.backends.cudnn, has_fp32_precision_api()
-    saved = (cudnn.conv.fp32_precision if new_api else cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark)
+    with flag_changes_allowed():
+        saved = set_cudnn_flags(tf32, deterministic, benchmark)
     try:
-        if tf32 is not None and new_api:
-            cudnn.conv.fp32_precision = "tf32" if tf32 else "ieee"
-        elif tf32 is not None:
-            cudnn.allow_tf32 = tf32
-        if deterministic is not None:
-            cudnn.deterministic = deterministic
-        if benchmark is not None:
-            cudnn.benchmark = benchmark
         yield
     finally:
-        if new_api:
-            cudnn.conv.fp32_precision = saved[0]
-        else:
-            cudnn.allow_tf32 = saved[0]
-        cudnn.deterministic, cudnn.benchmark = saved[1], saved[2]
+        with flag_changes_allowed():
+            set_cudnn_flags(*saved)
+
+
+def set_cudnn_flags(tf32: bool | None, deterministic: bool | None, benchmark: bool | None) -> tuple:
+    """Set the flags given (None: leave it); the flags as they were, for restoring them."""
+    cudnn, new_api = torch.backends.cudnn, has_fp32_precision_api()
+    saved = (cudnn_tf32(), cudnn.deterministic, cudnn.benchmark)
+    if tf32 is not None and new_api:
+        cudnn.conv.fp32_precision = "tf32" if tf32 else "ieee"
+    elif tf32 is not None:
+        cudnn.allow_tf32 = tf32
+    if deterministic is not None:
+        cudnn.deterministic = deterministic
+    if benchmark is not None:
+        cudnn.benchmark = benchmark
+    return saved
 
 
 @dataclass(frozen=True)
@@ -109,17 +126,48 @@ class Execution:
 
     @contextlib.contextmanager
     def active(self):
-        global current
-        before, current = current, self
+        """torch's flags and threads set to these for the duration, restored afterwards."""
         threads_before = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
-            with torch.backends.mkldnn.flags(enabled=self.mkldnn), nnpack_flags(self.nnpack), \
-                    cudnn_settings(self.tf32, self.cudnn_deterministic, self.cudnn_benchmark):
+            with (
+                torch.backends.mkldnn.flags(enabled=self.mkldnn),
+                nnpack_flags(self.nnpack),
+                cudnn_settings(self.tf32, self.cudnn_deterministic, self.cudnn_benchmark),
+            ):
                 yield
         finally:
             torch.set_num_threads(threads_before)
-            current = before
+
+    def differences_from_torch(self) -> list[str]:
+        """Where torch's flags now differ from these settings (cuDNN flags only where set here)."""
+        live = {
+            "threads": torch.get_num_threads(),
+            "mkldnn": bool(torch.backends.mkldnn.enabled),
+            "nnpack": nnpack_enabled(),
+        }
+        if self.tf32 is not None:
+            live["tf32"] = cudnn_tf32()
+        if self.cudnn_deterministic is not None:
+            live["cudnn_deterministic"] = bool(torch.backends.cudnn.deterministic)
+        if self.cudnn_benchmark is not None:
+            live["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
+        return [
+            f"{name}={getattr(self, name)} here, {value} in torch"
+            for name, value in live.items()
+            if getattr(self, name) != value
+        ]
+
+    def require_in_force(self) -> None:
+        """The settings a failure message and its reproducer will state must be torch's own."""
+        __tracebackhide__ = True
+        differences = self.differences_from_torch()
+        if differences:
+            raise AssertionError(
+                f"torch's flags are not the Execution this check was given ({'; '.join(differences)}): set them"
+                " through Execution.active() and pass that Execution, so that the verdict and the reproducer"
+                " say what ran"
+            )
 
     def arrange_input(self, x: torch.Tensor) -> torch.Tensor:
         return arranged(x, self.input_layout)
@@ -131,7 +179,7 @@ class Execution:
     def deterministic(self) -> bool:
         """Whether repeated calls must agree bit for bit: always on the CPU; on CUDA only with
         cudnn.deterministic (otherwise cuDNN may use atomics or pick another algorithm)."""
-        return knobs.current.device_type != "cuda" or bool(self.cudnn_deterministic)
+        return settings.current().device_type != "cuda" or bool(self.cudnn_deterministic)
 
     def setup_lines(self) -> list[str]:
         lines = [
@@ -150,10 +198,13 @@ class Execution:
 
 def default_execution() -> Execution:
     """What runs outside any Execution.active(): torch's defaults, the suite's thread count."""
-    return Execution(mkldnn=True, nnpack=True, threads=knobs.current.threads, input_layout="contiguous", weight_layout="contiguous")
-
-
-current: Execution | None = None  # the Execution active now: its layouts, for the reproduction scripts
+    return Execution(
+        mkldnn=True,
+        nnpack=True,
+        threads=settings.current().threads,
+        input_layout="contiguous",
+        weight_layout="contiguous",
+    )
 
 
 def nnpack_enabled() -> bool:
@@ -162,23 +213,15 @@ def nnpack_enabled() -> bool:
     return bool(get()) if get is not None else True
 
 
-def in_force() -> Execution:
-    """The settings torch has now, read from torch itself (threads, oneDNN, NNPACK, cuDNN flags),
-    with the memory layouts of the active Execution: a test that sets a flag another way (a
-    torch.backends context manager) still gets a reproducer that sets it."""
-    base = current or default_execution()
-    on_cuda = knobs.current.device_type == "cuda"
-    cudnn = torch.backends.cudnn
-    return replace(
-        base, threads=torch.get_num_threads(), mkldnn=bool(torch.backends.mkldnn.enabled), nnpack=nnpack_enabled(),
-        tf32=cudnn_tf32() if on_cuda else None, cudnn_deterministic=bool(cudnn.deterministic) if on_cuda else None,
-        cudnn_benchmark=bool(cudnn.benchmark) if on_cuda else None,
-    )
+def nnpack_switchable() -> bool:
+    return hasattr(getattr(torch.backends, "nnpack", None), "flags")
 
 
 def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2), input_layout=None, weight_layout=None):
-    """Executions to draw from; the cuDNN flags are drawn on CUDA runs only."""
-    on_cuda = knobs.current.device_type == "cuda"
+    """Executions to draw from; the cuDNN flags are drawn on CUDA runs only, NNPACK off only
+    where this torch can turn it off."""
+    nnpack = nnpack if nnpack_switchable() else st.just(True)
+    on_cuda = settings.current().device_type == "cuda"
     cudnn_flag = st.booleans() if on_cuda else st.none()
     return st.builds(
         Execution,

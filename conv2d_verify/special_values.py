@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 import reference
 
 from . import tolerance
-from .differential import case_arrays
-from .strategies import Conv2dCase, Conv2dConfig, conv2d_cases, conv2d_configs
+from .config import Conv2dConfig
+from .strategies import Conv2dCase, conv2d_cases, conv2d_configs
+from .values import case_arrays
 
 NONFINITE = (math.inf, -math.inf, math.nan)
 SMALLEST_NORMAL = {"float64": 2.0**-1022, "float32": 2.0**-126, "float16": 2.0**-14, "bfloat16": 2.0**-126}
@@ -27,27 +28,9 @@ SMALLEST_NORMAL = {"float64": 2.0**-1022, "float32": 2.0**-126, "float16": 2.0**
 # --- where a weight tap reads zero padding -------------------------------------------------
 
 
-def taps_reading_pixels(config: Conv2dConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Two (kh, kw) masks: the taps that read an input pixel at every output position, and
-    those that read one at some output position.
-
-    Only zero padding counts as padding: the other modes pad with copies of input pixels.
-    Both parts of an asymmetric 'same' padding count, although torch writes the extra row or
-    column as literal zeros before calling its kernel.
-    """
-    g = config.geometry
-    every, some = [], []
-    for n, (before, _), k, s, d, out in zip(g.size, g.pads, g.kernel, g.stride, g.dilation, g.out):
-        rows = np.arange(out)[:, None] * s + np.arange(k)[None, :] * d  # (output position, tap)
-        reads = (rows >= before) & (rows < before + n)
-        every.append(reads.all(axis=0))
-        some.append(reads.any(axis=0))
-    return every[0][:, None] & every[1][None, :], some[0][:, None] & some[1][None, :]
-
-
 def taps(config: Conv2dConfig, reads_padding: bool) -> list[tuple[int, int]]:
     """The kernel taps that read zero padding at some output position, or those that never do."""
-    every, _ = taps_reading_pixels(config)
+    every, _ = config.taps_reading_pixels()
     return [(int(i), int(j)) for i, j in zip(*np.nonzero(~every if reads_padding else every))]
 
 
@@ -85,7 +68,9 @@ def index_into(draw, shape) -> tuple[int, ...]:
 
 
 @st.composite
-def nonfinite_cases(draw, weight_taps_read_padding: bool = False, tensors=("input", "weight", "bias"), max_count: int = 3):
+def nonfinite_cases(
+    draw, weight_taps_read_padding: bool = False, tensors=("input", "weight", "bias"), max_count: int = 3
+):
     """A case with 1..max_count NaN/inf values. Weight values go only on taps that read zero
     padding somewhere (weight_taps_read_padding; then only configurations that have such taps
     are drawn) or only on taps that never do."""
@@ -111,9 +96,13 @@ def nonfinite_cases(draw, weight_taps_read_padding: bool = False, tensors=("inpu
         placements.append(Placement(tensor, index, value))
         event(f"{value} in {tensor}")
     if weight_taps_read_padding:
-        _, some = taps_reading_pixels(config)
+        _, some = config.taps_reading_pixels()
         never = any(not some[p.index[2:]] for p in placements)
-        event("a non-finite tap reads padding only" if never else "non-finite taps read padding at some outputs, pixels at others")
+        event(
+            "a non-finite tap reads padding only"
+            if never
+            else "non-finite taps read padding at some outputs, pixels at others"
+        )
     return NonfiniteCase(case, tuple(placements))
 
 
