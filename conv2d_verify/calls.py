@@ -43,6 +43,13 @@ def functional_conv2d(
     return target_conv2d()(x, weight, bias, **kwargs)
 
 
+def api_label(api: str) -> str:
+    """The name the records, messages and reproducers give a call: the --target's own for the
+    functional conv2d under test when it is not torch's."""
+    run = settings.current()
+    return run.target if api == "F.conv2d" and not run.judges_torch else api
+
+
 def forward_expectation(config: Conv2dConfig, dtype: str, device: str, operands, backend: str) -> Expectation:
     """reference.conv2d on the float64 operands torch held, the allowance for the precision in force."""
     xs, ws, bs = operands
@@ -94,6 +101,7 @@ def check_against_reference(
     reports/repro. tolerated: the known defect this example falls under. operands (x, w, b as
     float64) and backend, when the caller has them already; kernels: the oneDNN kernels that ran."""
     __tracebackhide__ = True
+    api = api_label(api)
     operands = operands if operands is not None else (as_numpy(x), as_numpy(weight), as_numpy(bias))
     backend = conv_backend(config, x, weight) if backend is None else backend
     dtype = dtype_name(got)
@@ -117,6 +125,7 @@ def check_call(
     does. What torch ran (its backend, the oneDNN kernels) decides which defect applies."""
     __tracebackhide__ = True
     execution.require_in_force()
+    api = api_label(api)
     dtype = dtype_name(x)
     operands, backend = (as_numpy(x), as_numpy(weight), as_numpy(bias)), conv_backend(config, x, weight)
     candidates = known_defects.suspects(api, config, dtype, operands, backend)
@@ -231,7 +240,7 @@ def run_observed(
         gap = capabilities.gap_for(error, dtype, gaps)
         if gap is None:
             raise AssertionError(
-                f"torch {torch.__version__} raised on a valid configuration"
+                f"{api or 'torch'} (torch {torch.__version__}) raised on a valid configuration"
                 f" ({api} {dtype}, backend {backend}, {execution}):\n"
                 f"{type(error).__name__}: {error}\nConfiguration: {config!r}\n"
                 "No known defect (conv2d_verify/known_defects.py) or capability gap"

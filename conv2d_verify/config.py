@@ -124,6 +124,16 @@ class Conv2dConfig:
         return tuple(n + sum(p) for n, p in zip((self.height, self.width), self.pads))
 
     @property
+    def kernel_call(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(height and width, symmetric padding) of the convolution torch's kernel runs: the
+        non-zero modes are padded beforehand, and an asymmetric 'same' has its extra bottom row
+        and right column written out first."""
+        (top, bottom), (left, right) = self.pads
+        if self.padding_mode != "zeros":
+            return self.padded_size, (0, 0)
+        return (self.height + bottom - top, self.width + right - left), (top, left)
+
+    @property
     def torch_pad(self) -> tuple[int, int, int, int]:
         """The pads in F.pad's order: (left, right, top, bottom)."""
         (top, bottom), (left, right) = self.pads

@@ -21,6 +21,9 @@ def prepare(run: RunSettings) -> None:
     except ValueError as error:
         raise pytest.UsageError(str(error)) from error
     torch.set_num_threads(run.threads)
+    # Backend flags change only through Execution.active() (context managers), as in torch's own
+    # test utilities: a plain assignment anywhere in the run raises instead of going unrecorded.
+    torch.backends.disable_global_flags()
     # The reference's BLAS too: with pytest-xdist, each worker's OpenBLAS threads spinning on
     # the same cores halved the gradient tests' throughput (benchmarks/suite_throughput.py).
     threadpoolctl.threadpool_limits(limits=run.threads, user_api="blas")

@@ -17,7 +17,7 @@ from reference.padding import source_indices
 
 from . import known_defects, records, tolerance
 from .backends import conv_backend
-from .calls import crashed_as_known, make_layer, run_observed
+from .calls import api_label, crashed_as_known, functional_conv2d, make_layer, run_observed
 from .config import Conv2dConfig
 from .execution import Execution
 from .judge import Comparison, expect, judge
@@ -59,29 +59,45 @@ def finite_grad_output(recipe, x, w, b, config: Conv2dConfig, dtype: str) -> np.
 def check_module_gradients(
     dtype, case, grad, execution: Execution, api: str = "nn.Conv2d", wrap=lambda layer: layer
 ) -> None:
-    """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it) under
-    execution, each gradient judged against the reference."""
+    """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it)."""
     __tracebackhide__ = True
-    config = case.config
     x, w, b = case_arrays(case, dtype)
+    layer = make_layer(case.config, dtype, w, b)
+    check_gradients(api, case.config, dtype, (x, w, b), grad, execution, wrap(layer), layer.weight, layer.bias)
+
+
+def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
+    """Forward and backward through the functional conv2d under test (F.conv2d, or --target)."""
+    __tracebackhide__ = True
+    x, w, b = case_arrays(case, dtype)
+    wt, bt = (None if a is None else on_device(a, dtype).requires_grad_() for a in (w, b))
+    forward = lambda xt: functional_conv2d(case.config, xt, wt, bt)
+    check_gradients(api_label("F.conv2d"), case.config, dtype, (x, w, b), grad, execution, forward, wt, bt)
+
+
+def check_gradients(
+    api: str, config: Conv2dConfig, dtype: str, arrays, grad, execution: Execution, forward, weight, bias
+) -> None:
+    """forward(x) and backward with a drawn grad_output under execution; x.grad and the grads of
+    the weight and bias leaves each judged against reference.conv2d_backward."""
+    __tracebackhide__ = True
+    x, w, b = arrays
     g = finite_grad_output(grad, x, w, b, config, dtype)
-    layer = make_layer(config, dtype, w, b)
-    module = wrap(layer)
     xt = on_device(x, dtype).requires_grad_()
     calls = f"{api} backward"
     with execution.active():
         execution.require_in_force()
         precision = tolerance.precision_in_force(dtype, xt.device.type)  # the flags in force for this call
-        backend = conv_backend(config, xt, layer.weight)
-        candidates = known_defects.suspects(calls, config, dtype, (x, w, b), backend)
+        backend = conv_backend(config, xt, weight)
+        candidates = known_defects.suspects(calls, config, dtype, arrays, backend)
         if crashed_as_known(
-            calls, config, dtype, str(xt.device), (x, w, b), backend, candidates, execution, grad_output=g
+            calls, config, dtype, str(xt.device), arrays, backend, candidates, execution, grad_output=g
         ):
             return
         gt = on_device(g, dtype)
 
         def forward_and_backward():
-            out = module(xt)
+            out = forward(xt)
             out.backward(gt)
             return out
 
@@ -89,9 +105,10 @@ def check_module_gradients(
         if out is None:
             return
     defect = known_defects.wrong_values_from(candidates, ran)
-    xs, ws, bs, gs = as_numpy(xt), as_numpy(layer.weight), as_numpy(layer.bias), as_numpy(gt)
+    xs, ws, bs, gs = as_numpy(xt), as_numpy(weight), as_numpy(bias), as_numpy(gt)
     expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
     bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
+    kernels = tuple(str(k) for k in ran.kernels)
     compared = Comparison(
         api,
         config,
@@ -104,13 +121,12 @@ def check_module_gradients(
         ws,
         bs,
         grad_output=gs,
-        kernels=tuple(str(k) for k in ran.kernels),
+        kernels=kernels,
     )
-    got = {"input": xt.grad, "weight": layer.weight.grad, "bias": layer.bias.grad if config.bias else None}
-    for index, (name, sums) in enumerate(sums_behind(config).items()):
+    got = {"input": xt.grad, "weight": weight.grad, "bias": bias.grad if bias is not None else None}
+    for index, (name, (inner, outer)) in enumerate(sums_behind(config).items()):
         if got[name] is None:
             continue
-        inner, outer = sums
         allowance = tolerance.allowance_for(bounds[index], precision, (xs, ws, gs), inner, backend, outer)
         expectation = expect(expected[index], bounds[index], allowance, dtype)
         judge(dataclasses.replace(compared, gradient=name), as_numpy(got[name]), expectation, defect)

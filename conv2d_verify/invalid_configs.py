@@ -21,7 +21,7 @@ import reference
 
 from . import settings
 from .capabilities import torch_release
-from .config import Conv2dConfig
+from .config import Conv2dConfig, smallest_side
 from .strategies import conv2d_configs
 
 CONV_ARGS = ("stride", "padding", "dilation", "groups", "padding_mode")
@@ -67,7 +67,8 @@ class InvalidCall:
         )
 
 
-def on_device(array: np.ndarray) -> torch.Tensor:
+def as_tensor(array: np.ndarray) -> torch.Tensor:
+    """The array on the run's device, in its own dtype (invalid calls may mix dtypes on purpose)."""
     return torch.from_numpy(array).to(settings.current().device)
 
 
@@ -78,11 +79,11 @@ def call_torch(call: InvalidCall) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zero-element init, even kernels with 'same'
         layer = torch.nn.Conv2d(**{**kwargs, "bias": b is not None})
-        layer.weight = torch.nn.Parameter(on_device(w))
+        layer.weight = torch.nn.Parameter(as_tensor(w))
         if b is not None:
-            layer.bias = torch.nn.Parameter(on_device(b))
+            layer.bias = torch.nn.Parameter(as_tensor(b))
         with torch.no_grad():
-            return layer(on_device(x)).cpu().numpy()
+            return layer(as_tensor(x)).cpu().numpy()
 
 
 def call_reference(call: InvalidCall) -> np.ndarray:
@@ -94,17 +95,11 @@ def call_reference(call: InvalidCall) -> np.ndarray:
 
 def fitted(config: Conv2dConfig) -> Conv2dConfig:
     """Height and width raised to the least sizes the kernel, padding and mode allow."""
-    sizes = []
-    for size, (before, after), k, d in zip(
-        (config.height, config.width), config.pads, config.kernel_pair, config.dilation_pair
-    ):
-        least = max(1, d * (k - 1) + 1 - before - after)
-        if config.padding_mode == "reflect":
-            least = max(least, before + 1, after + 1)
-        elif config.padding_mode == "circular":
-            least = max(least, before, after)
-        sizes.append(max(size, least))
-    return dataclasses.replace(config, height=sizes[0], width=sizes[1])
+    least = [
+        smallest_side(k, d, before, after, config.padding_mode)
+        for k, d, (before, after) in zip(config.kernel_pair, config.dilation_pair, config.pads)
+    ]
+    return dataclasses.replace(config, height=max(config.height, least[0]), width=max(config.width, least[1]))
 
 
 def explicit_pads(config: Conv2dConfig) -> tuple[int, int]:

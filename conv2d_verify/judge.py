@@ -150,11 +150,10 @@ def failure_message(c: Comparison, e: Expectation, found: Mismatch, save: bool) 
             dtype=c.dtype,
             api=c.what,
         )
+    short = script.count("\n") <= MAX_SNIPPET_LINES_SHOWN and len(script) < 8000
     shown = (
-        script
-        if script.count("\n") <= MAX_SNIPPET_LINES_SHOWN and len(script) < 8000
-        else "(too long to show; see the file)\n"
-    )
+        script if short or not save else "(too long to show; see the file)\n"
+    )  # unsaved: the message is its only copy
     return (
         f"{c.headline} disagrees with the float64 reference.\n{found}\nAllowance: {e.allowance.description}\n"
         f"Configuration: {c.config!r}\nReproduce in a fresh interpreter: python {path}\n{shown}"

@@ -32,8 +32,9 @@ COMPILED = "torch.compile(nn.Conv2d)"
 COMPILE_CALL = "torch.compile(dynamic=False, fullgraph=True)"  # how tests/test_compile.py compiles
 
 
-def call_lines(api: str, config, dtype: str, execution, device: str = "cpu") -> list[str]:
-    """The torch call under test, as source lines that define `got`."""
+def call_lines(api: str, config, dtype: str, execution, device: str = "cpu", leaves: bool = False) -> list[str]:
+    """The torch call under test, as source lines that define `got`. leaves: the functional
+    call's operands require grad, as x0, w0, b0 (before any layout or padding)."""
     torch_dtype = f"torch.{dtype}"
     as_tensor = f"torch.from_numpy({{}}).to(device={device!r}, dtype={torch_dtype})"
     if api == COMPILED:
@@ -55,6 +56,7 @@ def call_lines(api: str, config, dtype: str, execution, device: str = "cpu") -> 
     lines = [
         f"xt, wt = {as_tensor.format('x')}, {as_tensor.format('w')}",
         f"bt = None if b is None else {as_tensor.format('b')}",
+        *(FUNCTIONAL_LEAVES if leaves else []),
         *layout_lines("xt", execution.input_layout),
         *layout_lines("wt", execution.weight_layout),
     ]
@@ -62,39 +64,61 @@ def call_lines(api: str, config, dtype: str, execution, device: str = "cpu") -> 
         lines.append(f"xt = torch.nn.functional.pad(xt, {config.torch_pad}, mode={mode!r})")
         kwargs["padding"] = 0
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    lines.append(f"got = torch.nn.functional.conv2d(xt, wt, bt, {args})")
+    if ":" in api:  # a --target: package.module:function
+        module, function = api.split(":", 1)
+        lines = [f"from {module} import {function.split('.')[0]}", *lines]
+        lines.append(f"got = {function}(xt, wt, bt, {args})")
+    else:
+        lines.append(f"got = torch.nn.functional.conv2d(xt, wt, bt, {args})")
     return lines
 
 
-GRADIENT_OF = {"input": "xt.grad", "weight": "layer.weight.grad", "bias": "layer.bias.grad"}
+FUNCTIONAL_LEAVES = [
+    "x0, w0, b0 = xt.requires_grad_(), wt.requires_grad_(), None if bt is None else bt.requires_grad_()",
+]
+GRADIENT_OF = {  # module calls, functional calls
+    "input": ("xt.grad", "x0.grad"),
+    "weight": ("layer.weight.grad", "w0.grad"),
+    "bias": ("layer.bias.grad", "b0.grad"),
+}
 
 
-def gradient_lines(call: list[str], gradient: str, dtype: str, device: str, g_source: str = "g") -> list[str]:
-    """The module call, then backward with grad_output g_source; `got` is the gradient."""
+def is_module(api: str) -> bool:
+    return api.startswith(("nn.Conv2d", COMPILED))
+
+
+def gradient_lines(api: str, config, dtype: str, execution, device: str, gradient: str) -> list[str]:
+    """The call, then backward with grad_output g; `got` is the gradient."""
+    module = is_module(api)
+    call = call_lines(api, config, dtype, execution, device, leaves=not module)
     return [
         *call[:-1],
-        "xt.requires_grad_()",
+        *(["xt.requires_grad_()"] if module else []),
         call[-1],
-        f"got.backward(torch.from_numpy({g_source}).to(device={device!r}, dtype=torch.{dtype}))",
-        f"got = {GRADIENT_OF[gradient]}",
+        f"got.backward(torch.from_numpy(g).to(device={device!r}, dtype=torch.{dtype}))",
+        f"got = {GRADIENT_OF[gradient][0 if module else 1]}",
     ]
 
 
 def isolation_source(api: str, config, dtype: str, execution, device: str = "cpu") -> str:
     """The call as source over arrays x, w, b (and g for "<api> backward"), flags set first: what
     tests/isolated.py runs in a child process."""
-    forward_api = api.removesuffix(" backward")
-    call = call_lines(forward_api, config, dtype, execution, device)
     if api.endswith(" backward"):
-        call = gradient_lines(call, "input", dtype, device)
+        call = gradient_lines(api.removesuffix(" backward"), config, dtype, execution, device, "input")
+    else:
+        call = call_lines(api, config, dtype, execution, device)
     return "\n".join([*execution.setup_lines(), *call]) + "\n"
 
 
 def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     c = comparison
-    call = call_lines(c.api, c.config, c.dtype, c.execution, c.device)
-    if c.gradient is not None:
-        call = [f"g = {array_literal(c.grad_output)}", *gradient_lines(call, c.gradient, c.dtype, c.device)]
+    if c.gradient is None:
+        call = call_lines(c.api, c.config, c.dtype, c.execution, c.device)
+    else:
+        call = [
+            f"g = {array_literal(c.grad_output)}",
+            *gradient_lines(c.api, c.config, c.dtype, c.execution, c.device, c.gradient),
+        ]
     lines = [
         f"# {c.api}{'' if c.gradient is None else ' grad_' + c.gradient} {c.dtype} on {c.device} (backend {c.backend})"
         " vs the float64 numpy reference of the suite.",
