@@ -1,0 +1,133 @@
+"""Gradients of the module under test against reference.conv2d_backward: x.grad, weight.grad and
+bias.grad after backward with a drawn grad_output g (the gradient of loss = (layer(x) * g).sum()).
+
+Allowances come from each gradient's magnitude bound and the sums behind it: grad_input sums
+out_channels/groups products per tap in the accumulator, then up to kh*kw taps (col2im) and the
+padding fold; grad_weight and grad_bias sum Ho*Wo products per image, then N images."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+import reference
+from reference.padding import source_indices
+
+from . import known_defects, records, tolerance
+from .backends import conv_backend
+from .calls import api_label, crashed_as_known, functional_conv2d, make_layer, run_observed
+from .config import Conv2dConfig
+from .execution import Execution
+from .judge import Comparison, expect, judge
+from .values import EXPONENT_STEP, as_numpy, case_arrays, on_device, within
+
+
+def fold_multiplicity(config: Conv2dConfig) -> int:
+    """How many padded positions at most fold back onto one input pixel (1 for zeros)."""
+    if config.padding_mode == "zeros":
+        return 1
+    (top, bottom), (left, right) = config.pads
+    rows = np.bincount(source_indices(config.height, top, bottom, config.padding_mode)).max()
+    cols = np.bincount(source_indices(config.width, left, right, config.padding_mode)).max()
+    return int(rows * cols)
+
+
+def sums_behind(config: Conv2dConfig) -> dict[str, tuple[int, int]]:
+    """Per gradient: (terms summed in the accumulator, partial sums added in the output dtype)."""
+    out_channels, _, kh, kw = config.weight_shape
+    images = 1 if config.batch is None else config.batch
+    pixels = config.output_shape[-1] * config.output_shape[-2]
+    return {
+        "input": (out_channels // config.groups, kh * kw + fold_multiplicity(config)),
+        "weight": (pixels, images),
+        "bias": (pixels, images),
+    }
+
+
+def finite_grad_output(recipe, x, w, b, config: Conv2dConfig, dtype: str) -> np.ndarray:
+    """grad_output from its recipe, halved until every gradient's bound stays below 1/16 of the
+    dtype's largest value (overflow is tested with the special values)."""
+    ceiling = tolerance.LARGEST[dtype] / 16
+    g = within(recipe.make(config.output_shape, EXPONENT_STEP[dtype]), ceiling)
+    bounds = reference.conv2d_backward_magnitude(g, x, w, b, **config.conv_kwargs())
+    largest = max(float(a.max(initial=0.0)) for a in bounds if a is not None)
+    return g if largest <= ceiling else np.ldexp(g, -int(np.ceil(np.log2(largest / ceiling))))
+
+
+def check_module_gradients(
+    dtype, case, grad, execution: Execution, api: str = "nn.Conv2d", wrap=lambda layer: layer
+) -> None:
+    """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it)."""
+    __tracebackhide__ = True
+    x, w, b = case_arrays(case, dtype)
+    layer = make_layer(case.config, dtype, w, b)
+    check_gradients(api, case.config, dtype, (x, w, b), grad, execution, wrap(layer), layer.weight, layer.bias)
+
+
+def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
+    """Forward and backward through the functional conv2d under test (F.conv2d, or --target)."""
+    __tracebackhide__ = True
+    x, w, b = case_arrays(case, dtype)
+    wt, bt = (None if a is None else on_device(a, dtype).requires_grad_() for a in (w, b))
+    forward = lambda xt: functional_conv2d(case.config, xt, wt, bt)
+    check_gradients(api_label("F.conv2d"), case.config, dtype, (x, w, b), grad, execution, forward, wt, bt)
+
+
+def check_gradients(
+    api: str, config: Conv2dConfig, dtype: str, arrays, grad, execution: Execution, forward, weight, bias
+) -> None:
+    """forward(x) and backward with a drawn grad_output under execution; x.grad and the grads of
+    the weight and bias leaves each judged against reference.conv2d_backward."""
+    __tracebackhide__ = True
+    x, w, b = arrays
+    g = finite_grad_output(grad, x, w, b, config, dtype)
+    xt = on_device(x, dtype).requires_grad_()
+    calls = f"{api} backward"
+    with execution.active():
+        execution.require_in_force()
+        precision = tolerance.precision_in_force(dtype, xt.device.type)  # the flags in force for this call
+        backend = conv_backend(config, xt, weight)
+        candidates = known_defects.suspects(calls, config, dtype, arrays, backend)
+        if crashed_as_known(
+            calls, config, dtype, str(xt.device), arrays, backend, candidates, execution, grad_output=g
+        ):
+            return
+        gt = on_device(g, dtype)
+
+        def forward_and_backward():
+            out = forward(xt)
+            out.backward(gt)
+            return out
+
+        out, ran = run_observed(forward_and_backward, dtype, config, backend, execution, candidates, calls)
+        if out is None:
+            return
+    defect = known_defects.wrong_values_from(candidates, ran)
+    xs, ws, bs, gs = as_numpy(xt), as_numpy(weight), as_numpy(bias), as_numpy(gt)
+    expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
+    bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
+    kernels = tuple(str(k) for k in ran.kernels)
+    compared = Comparison(
+        api,
+        config,
+        dtype,
+        str(xt.device),
+        backend,
+        torch.__version__,
+        execution,
+        xs,
+        ws,
+        bs,
+        grad_output=gs,
+        kernels=kernels,
+    )
+    got = {"input": xt.grad, "weight": weight.grad, "bias": bias.grad if bias is not None else None}
+    for index, (name, (inner, outer)) in enumerate(sums_behind(config).items()):
+        if got[name] is None:
+            continue
+        allowance = tolerance.allowance_for(bounds[index], precision, (xs, ws, gs), inner, backend, outer)
+        expectation = expect(expected[index], bounds[index], allowance, dtype)
+        judge(dataclasses.replace(compared, gradient=name), as_numpy(got[name]), expectation, defect)
+    records.count_event(f"backend={backend} ({dtype})")

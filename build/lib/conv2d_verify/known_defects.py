@@ -1,0 +1,367 @@
+"""Confirmed torch defects, each listed once: what, in which kernel, which versions, the link.
+
+Each entry is keyed on what torch actually ran, never on the CPU's flag list: a oneDNN
+kernel as oneDNN's verbose log names it (tests/onednn.py), an ATen backend as torch's
+backend selection reports it, or torch's own code (padding, inductor) where no kernel is
+involved. So one entry is right on AMX, AVX-512, AVX2-only and aarch64 machines alike: on a
+machine where the kernel never runs, the entry never applies.
+
+A generated example in a defect's region is still run and a disagreement there is recorded, not
+failed. A crasher runs in a child process (tests/isolated.py), so the kernel it crashes in is
+seen. tests/test_known_defects.py runs each reproducer (tests/defects/<name>.py): a strict xfail
+where it reaches the kernel on an affected version, a skip where it cannot reach it, and an
+unexpected pass where torch fixed it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import probes, settings
+from .config import Conv2dConfig
+from .onednn import Kernel
+from .repro import COMPILED
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What torch ran for one call: the ATen backend it selected, the oneDNN kernels it ran."""
+
+    backend: str
+    kernels: tuple[Kernel, ...] = ()
+
+
+# --- where a defect lives -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OneDNNKernel:
+    """oneDNN implementations whose name matches `pattern` (and, where given, only while oneDNN's
+    ISA line matches `isa`: x64:gemm:jit names no ISA of its own)."""
+
+    pattern: str
+    isa: str = ""
+    passes: tuple[str, ...] = ("forward",)
+
+    def possible(self, backend: str) -> bool:
+        return backend == "Mkldnn"
+
+    def ran(self, ran: Ran) -> bool:
+        return self.matches([k.implementation for k in ran.kernels if k.pass_ in self.passes], probes.onednn_isa())
+
+    def matches(self, implementations, isa: str) -> bool:
+        return any(re.search(self.pattern, name) for name in implementations) and re.search(self.isa, isa) is not None
+
+    def unreachable_reason(self) -> str | None:
+        return None if probes.has_onednn() else "this torch has no oneDNN"
+
+    def __str__(self) -> str:
+        return f"oneDNN kernels /{self.pattern}/" + (f" on an ISA with /{self.isa}/" if self.isa else "")
+
+
+@dataclass(frozen=True)
+class AtenBackend:
+    """One of torch's own convolution backends, as torch._C._select_conv_backend names it."""
+
+    names: tuple[str, ...]
+    available: Callable[[], str | None] = lambda: None  # why it cannot run here, or None
+
+    def possible(self, backend: str) -> bool:
+        return backend in self.names
+
+    def ran(self, ran: Ran) -> bool:
+        return ran.backend in self.names
+
+    def unreachable_reason(self) -> str | None:
+        return self.available()
+
+    def __str__(self) -> str:
+        return "/".join(self.names)
+
+
+@dataclass(frozen=True)
+class TorchCode:
+    """torch's own code around the kernels (padding, the compiler): any call of the listed APIs."""
+
+    what: str
+    available: Callable[[], str | None] = lambda: None
+
+    def possible(self, backend: str) -> bool:
+        return True
+
+    def ran(self, ran: Ran) -> bool:
+        return True
+
+    def unreachable_reason(self) -> str | None:
+        return self.available()
+
+    def __str__(self) -> str:
+        return self.what
+
+
+# --- what a defect does -------------------------------------------------------------------------
+
+WRONG, CRASHES = "wrong values", "crashes the process"
+
+
+@dataclass(frozen=True)
+class Raises:
+    pattern: str  # a regex that torch's message must contain
+
+    def __str__(self) -> str:
+        return f"raises /{self.pattern}/"
+
+
+# A kernel's defect shows through every call that reaches the kernel, compiled ones included.
+EVERY_CALL = ("nn.Conv2d", "F.conv2d", "nn.Conv2d backward", COMPILED, f"{COMPILED} backward")
+
+
+def release(version: str):
+    return probes.TorchVersion(version.split("+")[0])
+
+
+@dataclass(frozen=True)
+class KnownDefect:
+    name: str  # also the reproducer's file name under tests/defects/
+    summary: str
+    link: str
+    affected: tuple[tuple[str, str | None], ...]  # torch versions [from, to): to is the first release without it
+    where: tuple  # the kernels or code it lives in (any of them)
+    effect: object  # WRONG, CRASHES or Raises(pattern)
+    applies: Callable[[Conv2dConfig, str, tuple], bool]  # (config, dtype, float64 operands: x, w, b, ...)
+    apis: tuple[str, ...] = EVERY_CALL  # the calls it affects: "<api>", or "<api> backward" for its gradients
+
+    def in_this_torch(self) -> bool:
+        version = release(probes.torch_version())
+        return any(version >= since and (until is None or version < until) for since, until in self.affected)
+
+    def could_reach(self, api: str, config: Conv2dConfig, dtype: str, operands: tuple, backend: str) -> bool:
+        """Before the call: the example is in the region, and what torch selected can lead to the defect."""
+        return (
+            api in self.apis and any(w.possible(backend) for w in self.where) and self.applies(config, dtype, operands)
+        )
+
+    def reached(self, ran: Ran) -> bool:
+        return any(w.ran(ran) for w in self.where)
+
+    def unreachable_reason(self) -> str | None:
+        """Why this machine and torch cannot run what the defect lives in, or None."""
+        reasons = [w.unreachable_reason() for w in self.where]
+        return None if any(r is None for r in reasons) else "; ".join(reasons)
+
+
+def half(dtype: str) -> bool:
+    return dtype in ("float16", "bfloat16")
+
+
+def nonfinite(array) -> bool:
+    return array is not None and not np.isfinite(array).all()
+
+
+# oneDNN 3.3 to 3.4 (torch 2.2 to 2.4) name the brgemm forward kernel brgconv, later ones brg_conv_fwd
+BRGEMM_FORWARD = r"^(brg_conv_fwd|brgconv):"
+# oneDNN's kernels that skip taps over their own zero padding: all but x64:gemm:jit (im2col writes
+# the zeros out); seen on jit, jit_dw, jit_bf16, brg_conv_fwd (the AMX one for some shapes), brdgmm_dw, ref.
+SKIP_PADDING_TAPS = r"^(?!x64:gemm:jit$)"
+# bfloat16 kernels that pad the reduction over input channels with zeros (bf16 dot products take
+# pairs of channels): the pad pairs with a real input value.
+BF16_CHANNEL_PAIRS = r"^(jit_bf16|brg_conv_fwd|brgconv|brgconv_1x1|jit):"
+
+KNOWN_DEFECTS = (
+    KnownDefect(
+        name="onednn_brgconv_bf16_out_w_1_strided",
+        summary="bfloat16 conv on oneDNN's brgemm forward kernels (brg_conv_fwd, with AMX or AVX512-BF16) reads the"
+        " wrong input columns when the output width is 1 and stride_w > 1: wrong values, NaN or stale memory",
+        link="https://github.com/pytorch/pytorch/issues/169688"
+        " (same kernel, strided bf16 convs wrong; this shape not yet filed)",
+        affected=(("2.2.0", None),),  # not on 2.0.1, 2.1.0, 2.1.2
+        where=(OneDNNKernel(BRGEMM_FORWARD),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: (
+            dtype == "bfloat16" and config.geometry.out[1] == 1 and config.geometry.stride[1] > 1
+        ),
+    ),
+    KnownDefect(
+        name="onednn_brgconv_all_padding_crash",
+        summary="float16/bfloat16 conv on oneDNN's brgemm forward kernel without AMX segfaults when every output row"
+        " or column is computed from zero padding alone (oneDNN v3.3 to v3.12, bundled with torch 2.2 to 2.14)",
+        link="https://github.com/uxlfoundation/oneDNN/issues/5942"
+        " (fixed by oneDNN PR 5944, in oneDNN v3.13 / torch 2.15.0)",
+        # not on 2.0.1, 2.1.0, 2.1.2; the float16 brg_conv_fwd:avx10_1_512 case runs right on 2.15.0
+        affected=(("2.2.0", "2.15.0"),),
+        where=(OneDNNKernel(BRGEMM_FORWARD + "(?!.*amx)"),),
+        effect=CRASHES,
+        applies=lambda config, dtype, operands: (
+            half(dtype) and (config.geometry.only_padding(0) or config.geometry.only_padding(1))
+        ),
+    ),
+    KnownDefect(
+        name="onednn_amx_brgconv_all_padding_crash",
+        summary="bfloat16 conv on oneDNN's AMX brgemm forward kernel (brg_conv_fwd:*amx) segfaults when every output"
+        " row or column is computed from zero padding alone; the oneDNN v3.13 fix for the non-AMX kernel does not"
+        " cover it (torch 2.15.0 still crashes)",
+        link="not yet filed upstream; related: https://github.com/uxlfoundation/oneDNN/issues/5942"
+        " (the non-AMX kernel)",
+        affected=(("2.2.0", None),),  # not on 2.0.1, 2.1.0, 2.1.2; crashes on 2.15.0 (oneDNN v3.13.3)
+        where=(OneDNNKernel(BRGEMM_FORWARD + ".*amx"),),
+        effect=CRASHES,
+        applies=lambda config, dtype, operands: (
+            half(dtype) and (config.geometry.only_padding(0) or config.geometry.only_padding(1))
+        ),
+    ),
+    KnownDefect(
+        name="onednn_skips_zero_padding_taps",
+        summary="oneDNN's float32/float16/bfloat16 kernels (every one seen but x64:gemm:jit; the AMX ones for some"
+        " shapes) skip zero-padding taps, so a NaN or inf weight tap that meets only padding gives a finite result;"
+        " Slow2d, and F.pad then padding=0, give NaN (inf * 0)",
+        link="https://github.com/pytorch/pytorch/issues/157237"
+        " (related: backend-dependent NaN propagation; this case not yet filed)",
+        affected=(("2.0.1", None),),  # the oldest release checked
+        where=(OneDNNKernel(SKIP_PADDING_TAPS),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: (
+            config.padding_mode == "zeros" and max(max(config.pads)) > 0 and nonfinite(operands[1])
+        ),
+    ),
+    KnownDefect(
+        name="onednn_bf16_nonfinite_input_spreads_nan",
+        summary="bfloat16 conv on oneDNN's jit_bf16, brg_conv_fwd, brgconv_1x1 and AMX jit kernels turns outputs whose"
+        " windows never read an inf input pixel into NaN: with an odd channel count the kernels pad the channel"
+        " pairs with zero weights that meet the pixel (inf * 0)",
+        link="not yet filed upstream; reproducer tests/defects/onednn_bf16_nonfinite_input_spreads_nan.py",
+        affected=(("2.0.1", None),),  # the oldest release checked
+        where=(OneDNNKernel(BF16_CHANNEL_PAIRS),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and nonfinite(operands[0]),
+    ),
+    KnownDefect(
+        name="onednn_bf16_gemm_grouped_nonfinite_weight_nan",
+        summary="bfloat16 grouped conv on oneDNN's x64:gemm:jit kernel gives NaN where inf is right when a weight is"
+        " inf and every input finite: with an odd channel count per group the GEMM pads the channel pairs with"
+        " zero inputs that meet the weight (inf * 0); seen on oneDNN ISAs without AMX",
+        link="not yet filed upstream; reproducer tests/defects/onednn_bf16_gemm_grouped_nonfinite_weight_nan.py",
+        affected=(("2.2.0", None),),  # seen on 2.2.2 and 2.13.0 (oneDNN capped at AVX512_CORE_BF16)
+        where=(OneDNNKernel(r"^x64:gemm:jit$", isa=r"^(?!.*AMX)"),),  # with AMX the same kernel name is right
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and config.groups > 1 and nonfinite(operands[1]),
+    ),
+    KnownDefect(
+        name="onednn_bf16_subnormals_flushed",
+        summary="bfloat16 conv on oneDNN's kernels that use the AVX512_BF16 or AMX instructions treats subnormal"
+        " operands and products as zero, as those instructions do by design (Intel SDM, VDPBF16PS); Slow2d, oneDNN's"
+        " emulated bf16 (avx512_core) kernels and the float64 result keep them",
+        link="https://github.com/llvm/llvm-project/pull/90425 (x86 bf16 instructions flush denormals)",
+        affected=(("2.0.1", None),),  # the oldest release checked
+        # x64:gemm:jit names no ISA: it flushes where oneDNN's ISA has the bf16 instructions ("... bfloat16
+        # support", AVX10.1 (which includes AVX512_BF16), AMX), and keeps subnormals where it emulates them
+        where=(OneDNNKernel(r"avx512_core_bf16|amx"), OneDNNKernel(r"^x64:gemm:jit$", isa=r"bfloat16|AVX ?10|AMX")),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and reaches_bfloat16_subnormals(operands),
+    ),
+    KnownDefect(
+        name="slow2d_bf16_accumulates_in_bfloat16",
+        summary="bfloat16 conv (forward and grad_input) on torch's own Slow2d/SlowDilated2d kernels sums in bfloat16,"
+        " not float32: the error grows with the reduction length (258 ones sum to 256)",
+        link="https://github.com/pytorch/pytorch/issues/83863"
+        " (cpublas' reference bf16 gemm summed in bf16; fixed by PR 96074)",
+        affected=(("2.0.1", "2.1.0"),),  # the oldest release checked
+        where=(AtenBackend(("Slow2d", "SlowDilated2d")),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16",
+    ),
+    KnownDefect(
+        name="nnpack_padding_not_below_kernel",
+        summary="float32 conv routed to NNPACK (batch >= 16, oneDNN not taken) with padding >= kernel size raises"
+        " RuntimeError 'NNPACK SpatialConvolution_updateOutput failed': NNPACK does not support such padding",
+        link="https://github.com/pytorch/pytorch/issues/90142 (fixed by PR 92238, which keeps such calls off NNPACK)",
+        affected=(("2.0.1", "2.1.0"),),  # the oldest release checked
+        where=(AtenBackend(("NnpackSpatial",), probes.nnpack_unavailable),),
+        effect=Raises(r"NNPACK SpatialConvolution_updateOutput failed"),
+        applies=lambda config, dtype, operands: any(
+            config.geometry.pads[axis][0] >= config.geometry.kernel[axis] for axis in (0, 1)
+        ),
+    ),
+    KnownDefect(
+        name="circular_padding_unbatched_raises",
+        summary="nn.Conv2d with padding_mode='circular' raises on an unbatched (C, H, W) input, which the"
+        " documentation accepts: F.pad's circular mode counted the batch dimension as a spatial one",
+        link="https://github.com/pytorch/pytorch/issues/104860 (fixed by PR 106148)",
+        affected=(("2.0.1", "2.1.0"),),  # the oldest release checked
+        where=(TorchCode("torch.nn.functional.pad, circular mode"),),
+        effect=Raises(r"Invalid padding size, expected 2 but got 4"),
+        applies=lambda config, dtype, operands: config.padding_mode == "circular" and config.batch is None,
+    ),
+    KnownDefect(
+        name="inductor_replicate_pad_backward_strides",
+        summary="torch.compile (inductor, CPU) of a Conv2d with padding_mode='replicate' raises in backward,"
+        " every dtype: the compiled graph asserts a channels_last gradient from replication_pad2d_backward,"
+        " which returns a contiguous one ('expected size 4==4, stride 1==4 at dim=1')",
+        link="not yet filed upstream; related: https://github.com/pytorch/pytorch/issues/179442 (compiled F.pad"
+        " layout differs from eager) and its fix https://github.com/pytorch/pytorch/pull/179837",
+        # seen on 2.1.2 (given setuptools, which its inductor imports); not on 2.2.2, 2.5.1 or 2.6.0;
+        # seen again on 2.7.0, 2.8.0, 2.9.1, 2.13.0, 2.14.1, 2.15.0
+        affected=(("2.1.2", "2.2.0"), ("2.7.0", None)),
+        where=(TorchCode("inductor's compiled backward", probes.compile_unavailable),),
+        effect=Raises(r"expected size \d+==\d+, stride \d+==\d+ at dim=\d+"),
+        applies=lambda config, dtype, operands: config.padding_mode == "replicate",
+        apis=(f"{COMPILED} backward",),
+    ),
+)
+
+
+def reaches_bfloat16_subnormals(operands) -> bool:
+    """Some operand, or some product of an input and a weight, is below bfloat16's smallest normal."""
+    smallest_normal = 2.0**-126
+    magnitudes = [np.abs(a[np.isfinite(a) & (a != 0)]) for a in operands if a is not None]
+    if any(m.size and m.min() < smallest_normal for m in magnitudes):
+        return True
+    x, w = magnitudes[0], magnitudes[1]
+    return bool(x.size and w.size and x.min() * w.min() < smallest_normal)
+
+
+def suspects(api: str, config: Conv2dConfig, dtype: str, operands: tuple, backend: str) -> tuple[KnownDefect, ...]:
+    """The defects this call could run into, judged before it runs (region, API, selected backend).
+    Every defect listed so far lives in torch's CPU code: none is applied on another device, nor
+    to a --target conv2d."""
+    if settings.current().device_type != "cpu" or not settings.current().judges_torch:
+        return ()
+    return tuple(d for d in KNOWN_DEFECTS if d.could_reach(api, config, dtype, operands, backend))
+
+
+def raising_suspects(api: str, config: Conv2dConfig, dtype: str) -> tuple[KnownDefect, ...]:
+    """The defects that raise on this configuration, judged without the operands' values."""
+    if settings.current().device_type != "cpu" or not settings.current().judges_torch:
+        return ()
+    return tuple(
+        d
+        for d in KNOWN_DEFECTS
+        if isinstance(d.effect, Raises) and api in d.apis and d.applies(config, dtype, (None, None, None))
+    )
+
+
+def wrong_values_from(candidates, ran: Ran) -> KnownDefect | None:
+    """The listed defect that explains wrong values from this call, by what it ran."""
+    return next((d for d in candidates if d.effect == WRONG and d.in_this_torch() and d.reached(ran)), None)
+
+
+def crash_from(candidates, ran: Ran) -> KnownDefect | None:
+    return next((d for d in candidates if d.effect == CRASHES and d.in_this_torch() and d.reached(ran)), None)
+
+
+def raised_by(error: BaseException, candidates, ran: Ran) -> KnownDefect | None:
+    """The listed defect whose error this is: its message, on a version and kernel it affects."""
+    return next(
+        (
+            d
+            for d in candidates
+            if isinstance(d.effect, Raises)
+            and d.in_this_torch()
+            and d.reached(ran)
+            and re.search(d.effect.pattern, str(error))
+        ),
+        None,
+    )

@@ -1,0 +1,163 @@
+"""What this run checked, recorded as data where it happens: every judged example, the worst error
+per (api, dtype, backend, regime), each failing test's worst element and reproducer, Hypothesis'
+statistics per test, and torch's outputs for drift across versions. The plugin names the running
+test (running()); xdist workers hand their records to the controller (payload(), merge())."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from hypothesis import currently_in_test_context, event
+
+try:  # Hypothesis' public observability interface (6.137 and later)
+    from hypothesis.internal.observability import add_observability_callback, remove_observability_callback
+except ImportError:  # pragma: no cover - older Hypothesis: no statistics in the reports
+    add_observability_callback = remove_observability_callback = None
+
+
+@dataclass
+class Worst:
+    examples: int = 0
+    worst_in_eps: float = 0.0  # max |got - expected| / (eps * bound)
+    worst_of_allowance: float = 0.0  # max |got - expected| / allowance
+
+
+@dataclass
+class HypothesisStatistics:
+    """One Hypothesis test's statistics, from its observations: test cases per phase and status,
+    how many cases hit each event, the best score per target."""
+
+    cases: Counter = field(default_factory=Counter)  # "generate phase: passed" -> count
+    events: Counter = field(default_factory=Counter)
+    targets: dict[str, float] = field(default_factory=dict)
+
+    def observe(self, observation) -> None:
+        if observation.type != "test_case":
+            return
+        self.cases[f"{observation.how_generated}: {observation.status}"] += 1
+        for name, value in observation.features.items():
+            if name.startswith("target:"):
+                label = name.removeprefix("target:")
+                self.targets[label] = max(self.targets.get(label, -np.inf), float(value))
+            else:
+                self.events[name if value in ("", None) else f"{name}: {value}"] += 1
+
+    def as_dict(self) -> dict:
+        return {"cases": dict(self.cases), "events": dict(self.events.most_common()), "targets": self.targets}
+
+
+KEY = ("api", "dtype", "backend", "regime")
+_test = ""  # the node id of the running test
+_table: dict[tuple[str, ...], Worst] = {}
+_examples: list[dict] = []
+_failures: dict[str, dict] = {}  # node id -> the failed comparison: headline, worst element, reproducer
+_statistics: dict[str, HypothesisStatistics] = {}
+_outputs: dict[str, np.ndarray] = {}  # case digest -> torch's output and allowance, for drift across versions
+
+
+@contextlib.contextmanager
+def running(nodeid: str):
+    """Attribute what is recorded inside to the test nodeid, Hypothesis' observations included."""
+    global _test
+    _test = nodeid
+    statistics = _statistics.setdefault(nodeid, HypothesisStatistics())
+    if add_observability_callback is not None:
+        add_observability_callback(statistics.observe)
+    try:
+        yield
+    finally:
+        if remove_observability_callback is not None:
+            remove_observability_callback(statistics.observe)
+        if not statistics.cases:
+            del _statistics[nodeid]
+        _test = ""
+
+
+def current_test() -> str:
+    return _test
+
+
+def count_event(text: str) -> None:
+    """hypothesis.event() inside a Hypothesis test (a region, kernel or verdict counted in its
+    statistics); nothing elsewhere."""
+    if currently_in_test_context():
+        event(text)
+
+
+def observe(api: str, dtype: str, backend: str, regime: str, in_eps: float, of_allowance: float) -> None:
+    worst = _table.setdefault((api, dtype, backend, regime), Worst())
+    worst.examples += 1
+    worst.worst_in_eps = max(worst.worst_in_eps, in_eps)
+    worst.worst_of_allowance = max(worst.worst_of_allowance, of_allowance)
+
+
+def record_example(**fields) -> None:
+    """One checked example: api, dtype, backend, kernels, regime, config, execution, errors, verdict."""
+    _examples.append({"test": _test, **fields})
+
+
+def record_failure(**fields) -> None:
+    """The running test's failed comparison (the last one: Hypothesis replays the minimal example last)."""
+    _failures[_test] = {"test": _test, **fields}
+
+
+def failure(nodeid: str) -> dict | None:
+    return _failures.get(nodeid)
+
+
+def statistics(nodeid: str) -> dict | None:
+    return _statistics[nodeid].as_dict() if nodeid in _statistics else None
+
+
+def case_digest(description: str, *operands) -> str:
+    """The same case, the same digest, whatever the torch version: test, call and values held."""
+    digest = hashlib.sha1(f"{_test}|{description}".encode())
+    for operand in operands:
+        if operand is not None:
+            digest.update(np.ascontiguousarray(operand).tobytes())
+    return digest.hexdigest()
+
+
+def record_output(digest: str, got: np.ndarray, allowed: np.ndarray) -> None:
+    _outputs[digest] = np.stack([got.ravel(), allowed.ravel()])
+
+
+def save_outputs(report_dir: str, worker: str) -> None:
+    """outputs-<worker>.npz under the report folder (numpy arrays only, never pickles)."""
+    if _outputs:
+        Path(report_dir).mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(Path(report_dir) / f"outputs-{worker}.npz", **_outputs)
+
+
+def as_rows() -> list[dict]:
+    return [{**dict(zip(KEY, key)), **asdict(worst)} for key, worst in sorted(_table.items())]
+
+
+def examples() -> list[dict]:
+    return list(_examples)
+
+
+def payload() -> dict:
+    return {"worst": as_rows(), "examples": _examples}
+
+
+def merge(payload: dict) -> None:
+    for row in payload["worst"]:
+        worst = _table.setdefault(tuple(row[name] for name in KEY), Worst())
+        worst.examples += row["examples"]
+        worst.worst_in_eps = max(worst.worst_in_eps, row["worst_in_eps"])
+        worst.worst_of_allowance = max(worst.worst_of_allowance, row["worst_of_allowance"])
+    _examples.extend(payload["examples"])
+
+
+def summary_lines() -> list[str]:
+    return [
+        f"{row['api']:<10} {row['dtype']:<9} {row['backend']:<14} {row['regime']:<8} examples {row['examples']:>6}"
+        f"  worst {row['worst_in_eps']:8.3f} eps  ({row['worst_of_allowance']:6.1%} of allowance)"
+        for row in as_rows()
+    ]
