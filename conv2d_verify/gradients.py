@@ -10,17 +10,16 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import torch
 
 import reference
 from reference.padding import source_indices
 
 from . import known_defects, records, tolerance
 from .backends import conv_backend
-from .calls import api_label, crashed_as_known, functional_conv2d, make_layer, run_observed
+from .calls import api_label, comparison, crashed_as_known, functional_conv2d, make_layer, run_observed
 from .config import Conv2dConfig
 from .execution import Execution
-from .judge import Comparison, expect, judge
+from .judge import expect, judge
 from .values import EXPONENT_STEP, as_numpy, case_arrays, on_device, within
 
 
@@ -104,30 +103,17 @@ def check_gradients(
         out, ran = run_observed(forward_and_backward, dtype, config, backend, execution, candidates, calls)
         if out is None:
             return
-    defect = known_defects.wrong_values_from(candidates, ran)
     xs, ws, bs, gs = as_numpy(xt), as_numpy(weight), as_numpy(bias), as_numpy(gt)
     expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
     bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
-    kernels = tuple(str(k) for k in ran.kernels)
-    compared = Comparison(
-        api,
-        config,
-        dtype,
-        str(xt.device),
-        backend,
-        torch.__version__,
-        execution,
-        xs,
-        ws,
-        bs,
-        grad_output=gs,
-        kernels=kernels,
-    )
+    compared = comparison(api, config, dtype, str(xt.device), (xs, ws, bs), backend, execution, ran.kernels)
+    compared = dataclasses.replace(compared, grad_output=gs)
     got = {"input": xt.grad, "weight": weight.grad, "bias": bias.grad if bias is not None else None}
     for index, (name, (inner, outer)) in enumerate(sums_behind(config).items()):
         if got[name] is None:
             continue
         allowance = tolerance.allowance_for(bounds[index], precision, (xs, ws, gs), inner, backend, outer)
         expectation = expect(expected[index], bounds[index], allowance, dtype)
+        defect = known_defects.wrong_values_from(candidates, ran, gradient=name)
         judge(dataclasses.replace(compared, gradient=name), as_numpy(got[name]), expectation, defect)
     records.count_event(f"backend={backend} ({dtype})")

@@ -38,6 +38,14 @@ class Ran:
 # --- where a defect lives -------------------------------------------------------------------------
 
 
+PRODUCING = {  # an output -> the oneDNN passes that compute it
+    None: {"forward"},
+    "input": {"backward_data", "backward"},
+    "weight": {"backward_weights", "backward"},
+    "bias": {"backward_weights", "backward"},
+}
+
+
 @dataclass(frozen=True)
 class OneDNNKernel:
     """oneDNN implementations whose name matches `pattern` (and, where given, only while oneDNN's
@@ -59,6 +67,10 @@ class OneDNNKernel:
     def unreachable_reason(self) -> str | None:
         return None if probes.has_onednn() else "this torch has no oneDNN"
 
+    def covers(self, gradient: str | None) -> bool:
+        """Whether the kernel's pass computes this output (None: the forward output)."""
+        return bool(set(self.passes) & PRODUCING[gradient])
+
     def __str__(self) -> str:
         return f"oneDNN kernels /{self.pattern}/" + (f" on an ISA with /{self.isa}/" if self.isa else "")
 
@@ -78,6 +90,9 @@ class AtenBackend:
 
     def unreachable_reason(self) -> str | None:
         return self.available()
+
+    def covers(self, gradient: str | None) -> bool:
+        return True
 
     def __str__(self) -> str:
         return "/".join(self.names)
@@ -99,6 +114,9 @@ class TorchCode:
     def unreachable_reason(self) -> str | None:
         return self.available()
 
+    def covers(self, gradient: str | None) -> bool:
+        return True
+
     def __str__(self) -> str:
         return self.what
 
@@ -117,7 +135,7 @@ class Raises:
 
 
 # A kernel's defect shows through every call that reaches the kernel, compiled ones included.
-EVERY_CALL = ("nn.Conv2d", "F.conv2d", "nn.Conv2d backward", COMPILED, f"{COMPILED} backward")
+EVERY_CALL = ("nn.Conv2d", "F.conv2d", "nn.Conv2d backward", "F.conv2d backward", COMPILED, f"{COMPILED} backward")
 
 
 def release(version: str):
@@ -145,8 +163,9 @@ class KnownDefect:
             api in self.apis and any(w.possible(backend) for w in self.where) and self.applies(config, dtype, operands)
         )
 
-    def reached(self, ran: Ran) -> bool:
-        return any(w.ran(ran) for w in self.where)
+    def reached(self, ran: Ran, gradient: str | None = None) -> bool:
+        """Whether what ran includes what the defect lives in, for this output (None: forward)."""
+        return any(w.covers(gradient) and w.ran(ran) for w in self.where)
 
     def unreachable_reason(self) -> str | None:
         """Why this machine and torch cannot run what the defect lives in, or None."""
@@ -263,6 +282,19 @@ KNOWN_DEFECTS = (
         applies=lambda config, dtype, operands: dtype == "bfloat16" and reaches_bfloat16_subnormals(operands),
     ),
     KnownDefect(
+        name="onednn_amx_bf16_backward_weights_stale_taps",
+        summary="bfloat16 conv backward on oneDNN's AMX weight-gradient kernels (brgconv_bwd_w:*amx; jit:*amx on"
+        " torch 2.5) leaves"
+        " grad_weight at a tap that reads only zero padding unwritten: it holds stale memory (heap pointers,"
+        " NaN, earlier numbers) instead of 0, so the wrong values come and go with the allocation history",
+        link="not yet filed upstream; reproducer tests/defects/onednn_amx_bf16_backward_weights_stale_taps.py"
+        " (deterministic under glibc's MALLOC_PERTURB_)",
+        affected=(("2.0.1", None),),  # seen on 2.0.1, 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0
+        where=(OneDNNKernel(r"amx", passes=("backward_weights",)),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and reads_padding_only(config),
+    ),
+    KnownDefect(
         name="slow2d_bf16_accumulates_in_bfloat16",
         summary="bfloat16 conv (forward and grad_input) on torch's own Slow2d/SlowDilated2d kernels sums in bfloat16,"
         " not float32: the error grows with the reduction length (258 ones sum to 256)",
@@ -313,6 +345,11 @@ KNOWN_DEFECTS = (
 )
 
 
+def reads_padding_only(config: Conv2dConfig) -> bool:
+    """Some weight tap reads zero padding at every output position (its gradient is exactly 0)."""
+    return config.padding_mode == "zeros" and not config.taps_reading_pixels()[1].all()
+
+
 def reaches_bfloat16_subnormals(operands) -> bool:
     """Some operand, or some product of an input and a weight, is below bfloat16's smallest normal."""
     smallest_normal = 2.0**-126
@@ -343,9 +380,10 @@ def raising_suspects(api: str, config: Conv2dConfig, dtype: str) -> tuple[KnownD
     )
 
 
-def wrong_values_from(candidates, ran: Ran) -> KnownDefect | None:
-    """The listed defect that explains wrong values from this call, by what it ran."""
-    return next((d for d in candidates if d.effect == WRONG and d.in_this_torch() and d.reached(ran)), None)
+def wrong_values_from(candidates, ran: Ran, gradient: str | None = None) -> KnownDefect | None:
+    """The listed defect that explains wrong values in this output of the call (the forward
+    output, or a gradient: "input", "weight", "bias"), by what it ran."""
+    return next((d for d in candidates if d.effect == WRONG and d.in_this_torch() and d.reached(ran, gradient)), None)
 
 
 def crash_from(candidates, ran: Ran) -> KnownDefect | None:

@@ -58,6 +58,22 @@ def test_a_defect_applies_only_where_its_kernel_ran():
     assert known_defects.wrong_values_from([listed], Ran("Slow2d")) is None
 
 
+def test_a_gradient_kernel_defect_covers_only_the_gradients_its_pass_computes():
+    weights_pass = defect(OneDNNKernel(r"amx", passes=("backward_weights",)))
+    ran = Ran(
+        "Mkldnn", (Kernel("forward", "brg_conv_fwd:avx10_1_512_amx"), Kernel("backward_weights", "brgconv_bwd_w:amx"))
+    )
+    assert [
+        known_defects.wrong_values_from([weights_pass], ran, g) is weights_pass
+        for g in (None, "input", "weight", "bias")
+    ] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
 def test_an_isa_condition_is_read_from_onednn_not_the_cpu():
     gemm_without_amx = OneDNNKernel(r"^x64:gemm:jit$", isa=r"^(?!.*AMX)")
     assert gemm_without_amx.matches(["x64:gemm:jit"], "Intel AVX-512 with Intel DL Boost and bfloat16 support")
