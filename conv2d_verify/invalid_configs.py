@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from hypothesis import event
 from hypothesis import strategies as st
 
 import reference
@@ -22,6 +21,7 @@ import reference
 from . import settings
 from .capabilities import torch_release
 from .config import Conv2dConfig, smallest_side
+from .records import count_event
 from .strategies import conv2d_configs
 
 CONV_ARGS = ("stride", "padding", "dilation", "groups", "padding_mode")
@@ -135,7 +135,7 @@ def other_axis(pair, axis: int, value):
 
 def draw_axis(draw) -> int:
     axis = draw(st.sampled_from((0, 1)))
-    event("axis=" + ("height" if axis == 0 else "width"))
+    count_event("axis=" + ("height" if axis == 0 else "width"))
     return axis
 
 
@@ -146,7 +146,7 @@ def groups_not_dividing_in_channels(draw, config):
     config = grouped(config)
     channels = draw(st.sampled_from([c for c in range(1, config.in_channels + config.groups) if c % config.groups]))
     if channels < config.groups:
-        event("groups > in_channels")
+        count_event("groups > in_channels")
     shape = list(config.input_shape)
     shape[-3] = channels
     return config, (("in_channels", channels), ("input_shape", tuple(shape))), ("groups", "channels")
@@ -175,7 +175,7 @@ def kernel_too_large(axis: int):
         kernel, dilation = config.kernel_pair, config.dilation_pair
         extra = draw(st.integers(0, 2))
         if kernel[axis] > 1 and draw(st.booleans()):
-            event("too large only after dilation")
+            count_event("too large only after dilation")
             grown = -(-padded // (kernel[axis] - 1)) + extra  # d (k - 1) + 1 > padded
             return config, (("dilation", other_axis(dilation, axis, grown)),), ("kernel_size", "dilation")
         grown = -(-padded // dilation[axis]) + 1 + extra
@@ -203,7 +203,7 @@ def not_positive(name: str):
 def negative_padding(draw, config):
     config = explicit(config)
     form = draw(st.sampled_from(("int", "one axis", "both axes")))
-    event(f"negative padding: {form}, {config.padding_mode}")
+    count_event(f"negative padding: {form}, {config.padding_mode}")
     crop = draw(st.integers(-3, -1))
     if form == "int":
         padding = crop
@@ -268,13 +268,13 @@ def bias_wrong_rank(draw, config):
 
 def mismatched_dtypes(draw, config):
     operand = draw(st.sampled_from(("input", "weight", "bias") if config.bias else ("input", "weight")))
-    event(f"float32 {operand}")
+    count_event(f"float32 {operand}")
     return config, ((f"{operand}_dtype", "float32"),), ("dtype", operand)
 
 
 def not_an_int(draw, config):
     name = draw(st.sampled_from(("stride", "padding", "dilation", "groups")))
-    event(f"float {name}")
+    count_event(f"float {name}")
     config = explicit(config) if name == "padding" else config
     if name == "groups":
         return config, (("groups", float(config.groups)),), ("groups",)
@@ -291,7 +291,7 @@ def bool_argument(draw, config):
     if name == "groups":
         return config, (("groups", flag),), ("groups",)
     value = flag if draw(st.booleans()) else other_axis(pair_of(config, name), draw_axis(draw), flag)
-    event(f"bool {name}: {'bare' if isinstance(value, bool) else 'in a pair'}")
+    count_event(f"bool {name}: {'bare' if isinstance(value, bool) else 'in a pair'}")
     return config, ((name, value),), (name,)
 
 
@@ -302,7 +302,7 @@ def one_element_list(draw, config):
     config = explicit(config)
     least = min(pair_of(config, name))
     config = fitted(dataclasses.replace(config, **{name: least}))
-    event(f"[{name}], {config.padding_mode}")
+    count_event(f"[{name}], {config.padding_mode}")
     return config, ((name, [least]),), (name,)
 
 
@@ -311,7 +311,7 @@ def wrong_length_sequence(draw, config):
     config = explicit(config) if name == "padding" else config
     pair = pair_of(config, name)
     value = () if draw(st.booleans()) else (draw(st.integers(0 if name == "padding" else 1, 2)), *pair)
-    event(f"{name} of length {len(value)}")
+    count_event(f"{name} of length {len(value)}")
     return config, ((name, value),), (name,)
 
 
@@ -319,7 +319,7 @@ def empty_axis(draw, config):
     axis = draw(
         st.sampled_from(("batch", "in_channels", "out_channels", "kernel height", "kernel width", "height", "width"))
     )
-    event(f"empty {axis}, {config.padding_mode}")
+    count_event(f"empty {axis}, {config.padding_mode}")
     x_shape, (o, c, kh, kw) = list(config.input_shape), config.weight_shape
     if axis == "batch":
         return config, (("input_shape", (0, *config.input_shape[-3:])),), ("input",)
@@ -372,7 +372,7 @@ KINDS = tuple(BREAKS)
 @st.composite
 def invalid_calls(draw, kinds=KINDS, configs=conv2d_configs()):
     kind = draw(st.sampled_from(kinds))
-    event(f"kind: {kind}")
+    count_event(f"kind: {kind}")
     config, changes, names = BREAKS[kind](draw, draw(configs))
     return InvalidCall(kind=kind, changes=changes, names=names, seed=draw(st.integers(0, 2**16)), valid=config)
 

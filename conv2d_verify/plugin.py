@@ -181,7 +181,7 @@ def pytest_runtest_makereport(item, call):
         if failure is not None and report.failed:
             report.user_properties.append(("conv2d_failure", json.dumps(failure, default=str)))
         if statistics is not None:
-            report.user_properties.append(("hypothesis_statistics", json.dumps(statistics)))
+            report.user_properties.append(("conv2d_statistics", json.dumps(statistics)))
 
 
 _outcomes: dict[str, dict] = {}  # node id -> outcome, duration, failure, Hypothesis statistics
@@ -200,8 +200,8 @@ def pytest_runtest_logreport(report):
     for name, value in report.user_properties:
         if name == "conv2d_failure":
             entry["failure"] = json.loads(value)
-        elif name == "hypothesis_statistics":
-            entry["hypothesis_statistics"] = json.loads(value)
+        elif name == "conv2d_statistics":
+            entry["statistics"] = json.loads(value)
     if report.failed and "failure" not in entry:
         entry["failure"] = {
             "headline": report.longrepr.reprcrash.message.splitlines()[0]

@@ -12,12 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from hypothesis import currently_in_test_context, event
-
-try:  # Hypothesis' public observability interface (6.137 and later)
-    from hypothesis.internal.observability import add_observability_callback, remove_observability_callback
-except ImportError:  # pragma: no cover - older Hypothesis: no statistics in the reports
-    add_observability_callback = remove_observability_callback = None
+from hypothesis import currently_in_test_context, event, target
 
 
 @dataclass
@@ -28,27 +23,16 @@ class Worst:
 
 
 @dataclass
-class HypothesisStatistics:
-    """One Hypothesis test's statistics, from its observations: test cases per phase and status,
-    how many cases hit each event, the best score per target."""
+class TestStatistics:
+    """What one test's examples reached, as the suite counted it while they ran: each event (a
+    region, a kernel, a verdict) with the number of times it was hit, and the best score of each
+    target() Hypothesis climbs. Hypothesis' own event() sees the same events."""
 
-    cases: Counter = field(default_factory=Counter)  # "generate phase: passed" -> count
     events: Counter = field(default_factory=Counter)
     targets: dict[str, float] = field(default_factory=dict)
 
-    def observe(self, observation) -> None:
-        if observation.type != "test_case":
-            return
-        self.cases[f"{observation.how_generated}: {observation.status}"] += 1
-        for name, value in observation.features.items():
-            if name.startswith("target:"):
-                label = name.removeprefix("target:")
-                self.targets[label] = max(self.targets.get(label, -np.inf), float(value))
-            else:
-                self.events[name if value in ("", None) else f"{name}: {value}"] += 1
-
     def as_dict(self) -> dict:
-        return {"cases": dict(self.cases), "events": dict(self.events.most_common()), "targets": self.targets}
+        return {"events": dict(self.events.most_common()), "targets": self.targets}
 
 
 KEY = ("api", "dtype", "backend", "regime")
@@ -56,25 +40,18 @@ _test = ""  # the node id of the running test
 _table: dict[tuple[str, ...], Worst] = {}
 _examples: list[dict] = []
 _failures: dict[str, dict] = {}  # node id -> the failed comparison: headline, worst element, reproducer
-_statistics: dict[str, HypothesisStatistics] = {}
+_statistics: dict[str, TestStatistics] = {}
 _outputs: dict[str, np.ndarray] = {}  # case digest -> torch's output and allowance, for drift across versions
 
 
 @contextlib.contextmanager
 def running(nodeid: str):
-    """Attribute what is recorded inside to the test nodeid, Hypothesis' observations included."""
+    """Attribute what is recorded inside to the test nodeid."""
     global _test
     _test = nodeid
-    statistics = _statistics.setdefault(nodeid, HypothesisStatistics())
-    if add_observability_callback is not None:
-        add_observability_callback(statistics.observe)
     try:
         yield
     finally:
-        if remove_observability_callback is not None:
-            remove_observability_callback(statistics.observe)
-        if not statistics.cases:
-            del _statistics[nodeid]
         _test = ""
 
 
@@ -83,10 +60,19 @@ def current_test() -> str:
 
 
 def count_event(text: str) -> None:
-    """hypothesis.event() inside a Hypothesis test (a region, kernel or verdict counted in its
-    statistics); nothing elsewhere."""
+    """Count a region, kernel or verdict this example reached: in the test's statistics, and as
+    hypothesis.event() inside a Hypothesis test (--hypothesis-show-statistics)."""
+    _statistics.setdefault(_test, TestStatistics()).events[text] += 1
     if currently_in_test_context():
         event(text)
+
+
+def climb(score: float, label: str) -> None:
+    """hypothesis.target(): steer towards larger scores; the best one is kept in the statistics."""
+    targets = _statistics.setdefault(_test, TestStatistics()).targets
+    targets[label] = max(targets.get(label, score), score)
+    if currently_in_test_context():
+        target(score, label=label)
 
 
 def observe(api: str, dtype: str, backend: str, regime: str, in_eps: float, of_allowance: float) -> None:

@@ -11,13 +11,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import event
 from hypothesis import strategies as st
 
 import reference
 
 from . import tolerance
 from .config import Conv2dConfig
+from .records import count_event
 from .strategies import Conv2dCase, conv2d_cases, conv2d_configs
 from .values import case_arrays
 
@@ -80,7 +80,7 @@ def nonfinite_cases(
     allowed_taps = taps(config, weight_taps_read_padding)
     present = [t for t in tensors if (t != "bias" or config.bias) and (t != "weight" or allowed_taps)]
     if not present:
-        event("no tap of the wanted kind: no non-finite value placed")
+        count_event("no tap of the wanted kind: no non-finite value placed")
         return NonfiniteCase(case, ())
     placements = []
     for _ in range(draw(st.integers(1, max_count))):
@@ -94,11 +94,11 @@ def nonfinite_cases(
             index = (out_channel, in_channel, *draw(st.sampled_from(allowed_taps)))
         value = draw(st.sampled_from(NONFINITE))
         placements.append(Placement(tensor, index, value))
-        event(f"{value} in {tensor}")
+        count_event(f"{value} in {tensor}")
     if weight_taps_read_padding:
         _, some = config.taps_reading_pixels()
         never = any(not some[p.index[2:]] for p in placements)
-        event(
+        count_event(
             "a non-finite tap reads padding only"
             if never
             else "non-finite taps read padding at some outputs, pixels at others"
@@ -133,7 +133,7 @@ def signed_zero_cases(draw):
     case = draw(conv2d_cases())
     zeroed = draw(st.sampled_from((("input",), ("weight",), ("input", "weight"), ("input", "weight", "bias"))))
     fraction = draw(st.sampled_from((1.0, 0.5)))
-    event(f"signed zeros in {'+'.join(zeroed)}, {'all' if fraction == 1 else 'some'} positions")
+    count_event(f"signed zeros in {'+'.join(zeroed)}, {'all' if fraction == 1 else 'some'} positions")
     return SignedZeroCase(case, zeroed, fraction, draw(st.integers(0, 2**32 - 1)))
 
 
@@ -180,7 +180,7 @@ def subnormals(rng: np.random.Generator, shape, smallest_normal: float, precisio
 def subnormal_cases(draw):
     case = draw(conv2d_cases())
     tiny = draw(st.sampled_from(("input", "weight", "product")))
-    event(f"subnormal: {tiny}")
+    count_event(f"subnormal: {tiny}")
     return SubnormalCase(case, tiny, draw(st.integers(0, 2**32 - 1)))
 
 

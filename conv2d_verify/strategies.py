@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import event
 from hypothesis import strategies as st
 
 import reference
 
 from .config import Conv2dConfig, smallest_side
+from .records import count_event
 
 PADDING_MODES = reference.PADDING_MODES
 VALUE_FAMILIES = ("ones", "small_int", "small_nonneg_int", "same_sign", "normal", "with_zeros", "mixed_magnitude")
@@ -98,25 +98,25 @@ def conv2d_configs(
 
 
 def record_regions(config: Conv2dConfig) -> None:
-    """event() the corners of the space this example reaches, for --hypothesis-show-statistics."""
+    """count_event() the corners of the space this example reaches, for --hypothesis-show-statistics."""
     (kh, kw), stride, dilation = config.kernel_pair, config.stride_pair, config.dilation_pair
     per_group = config.in_channels // config.groups
-    event(f"padding={config.padding if isinstance(config.padding, str) else type(config.padding).__name__}")
-    event(f"padding_mode={config.padding_mode}")
-    event("groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"))
-    event("unbatched" if config.batch is None else "batched")
+    count_event(f"padding={config.padding if isinstance(config.padding, str) else type(config.padding).__name__}")
+    count_event(f"padding_mode={config.padding_mode}")
+    count_event("groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"))
+    count_event("unbatched" if config.batch is None else "batched")
     if max(stride) > 1:
-        event("strided")
+        count_event("strided")
     if max(dilation) > 1:
-        event("dilated")
+        count_event("dilated")
     if stride[0] > kh or stride[1] > kw:
-        event("stride larger than kernel")
+        count_event("stride larger than kernel")
     if any(e == p for e, p in zip(config.extent, config.padded_size)):
-        event("kernel spans the padded input")
+        count_event("kernel spans the padded input")
     if 1 in config.geometry.out:
-        event("an output side of 1")
+        count_event("an output side of 1")
     if kh != kw or config.height != config.width:
-        event("non-square")
+        count_event("non-square")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def conv2d_cases(configs=None, families=VALUE_FAMILIES):
         recipe = integer_recipe if draw(integer_data) else any_recipe
         recipes = [draw(recipe) for _ in range(3)]
         for name, drawn in zip(("input", "weight", "bias"), recipes):
-            event(f"{name} values={drawn.family}")
+            count_event(f"{name} values={drawn.family}")
         return Conv2dCase(config, *recipes)
 
     return cases()

@@ -6,12 +6,13 @@ bit-identical results (always on the CPU; on CUDA under cudnn.deterministic)."""
 
 import pytest
 import torch
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from conv2d_verify import settings
 from conv2d_verify.calls import assert_deterministic, check_call, functional_conv2d, make_layer
 from conv2d_verify.execution import executions
+from conv2d_verify.records import count_event
 from conv2d_verify.strategies import conv2d_cases, conv2d_configs
 from conv2d_verify.values import case_arrays, on_device
 
@@ -42,7 +43,7 @@ def test_functional_under_every_backend_and_layout(dtype, case, execution):
         got = check_call("F.conv2d", case.config, call, xt, wt, bt, execution)
         if got is not None and execution.deterministic:
             assert_deterministic(got, call(), execution)
-    event(f"layouts input={execution.input_layout} weight={execution.weight_layout}")
+    count_event(f"layouts input={execution.input_layout} weight={execution.weight_layout}")
 
 
 @pytest.mark.torch_only

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, event, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from conv2d_verify import capabilities, known_defects
@@ -31,6 +31,7 @@ from conv2d_verify.invalid_configs import (
     invalid_calls,
     torch_quirk,
 )
+from conv2d_verify.records import count_event
 
 TORCH_REJECTS = (ValueError, TypeError, RuntimeError)  # NotImplementedError is a RuntimeError
 REFERENCE_REJECTS = (ValueError, TypeError)
@@ -80,9 +81,8 @@ def known_defect(call: InvalidCall, torch_side: Outcome) -> known_defects.KnownD
     return known_defects.raised_by(torch_side.error, candidates, known_defects.Ran("unknown"))
 
 
-def check_parity(call: InvalidCall, event=event) -> Outcome:
-    """Fails unless torch and the reference agree on the call; returns torch's outcome.
-    event: Hypothesis' event(), or a stand-in outside a Hypothesis test."""
+def check_parity(call: InvalidCall) -> Outcome:
+    """Fails unless torch and the reference agree on the call; returns torch's outcome."""
     __tracebackhide__ = True
     torch_side = run("torch", lambda: call_torch(call), TORCH_REJECTS)
     reference_side = run("the reference", lambda: call_reference(call), REFERENCE_REJECTS)
@@ -92,7 +92,7 @@ def check_parity(call: InvalidCall, event=event) -> Outcome:
         assert not missing, f"{reference_side}\nbut does not name {missing}{context}"
     quirk, rereading = torch_quirk(call) or (None, None)
     if quirk is not None:
-        event(f"torch quirk: {quirk}")
+        count_event(f"torch quirk: {quirk}")
     if rereading is not None:
         assert reference_side.error is not None, f"{reference_side}, though {quirk}{context}"
         as_torch_runs_it = dataclasses.replace(call, changes=call.changes + rereading)
@@ -104,15 +104,15 @@ def check_parity(call: InvalidCall, event=event) -> Outcome:
         reference_side.side += f", less its channels ({quirk})"
     gap = capability_gap(call, torch_side)
     if gap is not None and reference_side.error is None:
-        event(f"capability gap: {gap.name}")
+        count_event(f"capability gap: {gap.name}")
         return torch_side
     defect = known_defect(call, torch_side)
     if defect is not None and reference_side.error is None:
-        event(f"known defect, raised as listed: {defect.name}")
+        count_event(f"known defect, raised as listed: {defect.name}")
         return torch_side
     if (torch_side.error is None) != (reference_side.error is None):
         pytest.fail(f"{torch_side}\nbut {reference_side}{context}")
-    event(f"{call.kind}: both {'reject' if torch_side.error is not None else 'accept'}")
+    count_event(f"{call.kind}: both {'reject' if torch_side.error is not None else 'accept'}")
     if torch_side.error is None:
         assert torch_side.output.shape == reference_side.output.shape, f"{torch_side}\nbut {reference_side}{context}"
         np.testing.assert_array_equal(torch_side.output, reference_side.output, err_msg=context)  # integer data: exact
@@ -200,14 +200,14 @@ def test_each_known_torch_quirk_still_holds(example):
     quirk, valid, changes, names = QUIRK_EXAMPLES[example]
     call = InvalidCall(kind=example, changes=changes, names=names, seed=0, valid=valid)
     assert (torch_quirk(call) or (None,))[0] == quirk
-    check_parity(call, event=lambda _: None)
+    check_parity(call)
 
 
 def test_a_disagreement_fails_saying_who_accepted_and_who_raised(monkeypatch):
     call = InvalidCall(kind="groups not positive", changes=(("groups", 0),), names=("groups",), seed=0, valid=BASE)
     monkeypatch.setattr(f"{__name__}.call_reference", lambda call: np.zeros((1, 2, 5, 6)))  # a lax reference
     with pytest.raises(pytest.fail.Exception) as failure:
-        check_parity(call, event=lambda _: None)
+        check_parity(call)
     message = str(failure.value)
     assert "torch raised ValueError: groups must be a positive integer" in message
     assert "but the reference accepted it (output shape (1, 2, 5, 6))" in message

@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from hypothesis import event, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
@@ -19,6 +19,7 @@ from conv2d_verify import tolerance
 from conv2d_verify.calls import check_against_reference, check_call, functional_conv2d, make_layer, run_valid_call
 from conv2d_verify.config import Conv2dConfig
 from conv2d_verify.execution import Execution, default_execution
+from conv2d_verify.records import count_event
 from conv2d_verify.settings import current as run_settings
 from conv2d_verify.special_values import (
     SMALLEST_NORMAL,
@@ -59,8 +60,8 @@ def held_values(dtype: str, *arrays):
     return [None if a is None else as_numpy(torch.from_numpy(a).to(TORCH_DTYPES[dtype])) for a in arrays]
 
 
-def count_event(label: str, count: int) -> None:
-    event(f"{label}: " + ("none" if count == 0 else "1" if count == 1 else "several"))
+def count_outputs(label: str, count: int) -> None:
+    count_event(f"{label}: " + ("none" if count == 0 else "1" if count == 1 else "several"))
 
 
 # --- NaN and infinities ----------------------------------------------------------------------
@@ -73,8 +74,8 @@ def test_nonfinite_values_where_every_weight_tap_reads_input_pixels(dtype, speci
     position: unambiguous, so torch must give NaN exactly where the reference does."""
     got = checked(api, special.case.config, dtype, *special.arrays(dtype))
     if got is not None:
-        count_event("NaN outputs", int(torch.isnan(got).sum()))
-        count_event("infinite outputs", int(torch.isinf(got).sum()))
+        count_outputs("NaN outputs", int(torch.isnan(got).sum()))
+        count_outputs("infinite outputs", int(torch.isinf(got).sum()))
 
 
 def padding_tap_cases():
@@ -114,7 +115,7 @@ def test_signed_zeros(dtype, zeros, api):
         return
     held = held_values(dtype, x, w, b)
     all_zero_products = reference.conv2d_magnitude(*held, **config.conv_kwargs()) == 0
-    count_event("outputs made of zeros only", int(all_zero_products.sum()))
+    count_outputs("outputs made of zeros only", int(all_zero_products.sum()))
     nonzero = as_numpy(got)[all_zero_products] != 0
     assert not nonzero.any(), (
         f"{api} {dtype}: {nonzero.sum()} outputs made only of zero products are not zero: {config!r}"
@@ -128,7 +129,7 @@ def test_subnormals(dtype, tiny, api):
     got = checked(api, tiny.case.config, dtype, *tiny.arrays(dtype))
     if got is not None:
         magnitudes = as_numpy(got.abs())
-        count_event("subnormal outputs", int(((magnitudes > 0) & (magnitudes < SMALLEST_NORMAL[dtype])).sum()))
+        count_outputs("subnormal outputs", int(((magnitudes > 0) & (magnitudes < SMALLEST_NORMAL[dtype])).sum()))
 
 
 @examples
@@ -142,10 +143,10 @@ def test_overflow_to_infinity(dtype, big, api):
     if got is None:
         return
     expected = reference.conv2d(*held_values(dtype, x, w, b), **config.conv_kwargs())
-    count_event(
+    count_outputs(
         "overflow: outputs past the dtype's largest value", int((np.abs(expected) > tolerance.LARGEST[dtype]).sum())
     )
-    count_event("overflow: infinite outputs", int(torch.isinf(got).sum()))
+    count_outputs("overflow: infinite outputs", int(torch.isinf(got).sum()))
 
 
 @pytest.mark.dtypes("float32", "float16", "bfloat16")
@@ -227,5 +228,5 @@ LARGE_CHANNELS = {  # in_channels * kh * kw per group, the reduction length K, i
 @examples
 @given(case=conv2d_cases(configs=st.sampled_from(list(LARGE_CHANNELS.values()))), api=apis)
 def test_large_channel_counts(dtype, case, api):
-    event(next(name for name, config in LARGE_CHANNELS.items() if config == case.config))
+    count_event(next(name for name, config in LARGE_CHANNELS.items() if config == case.config))
     checked(api, case.config, dtype, *case_arrays(case, dtype))
