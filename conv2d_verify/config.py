@@ -4,6 +4,7 @@ are worked out (strategies, known defects, special values and invalid configs al
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,7 +21,7 @@ class Geometry:
     stride: tuple[int, int]
     dilation: tuple[int, int]
 
-    @property
+    @cached_property
     def out(self) -> tuple[int, ...]:
         return tuple(
             (n + sum(p) - d * (k - 1) - 1) // s + 1
@@ -84,24 +85,24 @@ class Conv2dConfig:
     def weight_shape(self) -> tuple[int, int, int, int]:
         return (self.out_channels, self.in_channels // self.groups, *self.kernel_pair)
 
-    @property
+    @cached_property
     def kernel_pair(self) -> tuple[int, int]:
         return reference.spec.as_pair(self.kernel_size, "kernel_size")
 
-    @property
+    @cached_property
     def stride_pair(self) -> tuple[int, int]:
         return reference.spec.as_pair(self.stride, "stride")
 
-    @property
+    @cached_property
     def dilation_pair(self) -> tuple[int, int]:
         return reference.spec.as_pair(self.dilation, "dilation")
 
-    @property
+    @cached_property
     def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """((top, bottom), (left, right)), as the padding mode applies them."""
         return reference.resolve_padding(self.padding, self.kernel_pair, self.dilation_pair, self.stride_pair)
 
-    @property
+    @cached_property
     def geometry(self) -> Geometry:
         """The zero-padded convolution torch hands its kernel (non-zero modes are padded beforehand)."""
         pads, size = self.pads, (self.height, self.width)
@@ -109,21 +110,21 @@ class Conv2dConfig:
             size, pads = (size[0] + sum(pads[0]), size[1] + sum(pads[1])), ((0, 0), (0, 0))
         return Geometry(size, pads, self.kernel_pair, self.stride_pair, self.dilation_pair)
 
-    @property
+    @cached_property
     def output_shape(self) -> tuple[int, ...]:
         spatial = (self.out_channels, *self.geometry.out)
         return spatial if self.batch is None else (self.batch, *spatial)
 
-    @property
+    @cached_property
     def extent(self) -> tuple[int, int]:
         """Rows and columns one output pixel's window spans: dilation * (kernel - 1) + 1."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_pair, self.dilation_pair))
 
-    @property
+    @cached_property
     def padded_size(self) -> tuple[int, int]:
         return tuple(n + sum(p) for n, p in zip((self.height, self.width), self.pads))
 
-    @property
+    @cached_property
     def kernel_call(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """(height and width, symmetric padding) of the convolution torch's kernel runs: the
         non-zero modes are padded beforehand, and an asymmetric 'same' has its extra bottom row
