@@ -214,9 +214,7 @@ KNOWN_DEFECTS = (
         affected=(("2.2.0", "2.15.0"),),
         where=(OneDNNKernel(BRGEMM_FORWARD + "(?!.*amx)"),),
         effect=CRASHES,
-        applies=lambda config, dtype, operands: (
-            half(dtype) and (config.geometry.only_padding(0) or config.geometry.only_padding(1))
-        ),
+        applies=lambda config, dtype, operands: half(dtype) and an_output_line_reads_padding_only(config),
     ),
     KnownDefect(
         name="onednn_amx_brgconv_all_padding_crash",
@@ -228,9 +226,7 @@ KNOWN_DEFECTS = (
         affected=(("2.2.0", None),),  # not on 2.0.1, 2.1.0, 2.1.2; crashes on 2.15.0 (oneDNN v3.13.3)
         where=(OneDNNKernel(BRGEMM_FORWARD + ".*amx"),),
         effect=CRASHES,
-        applies=lambda config, dtype, operands: (
-            half(dtype) and (config.geometry.only_padding(0) or config.geometry.only_padding(1))
-        ),
+        applies=lambda config, dtype, operands: half(dtype) and an_output_line_reads_padding_only(config),
     ),
     KnownDefect(
         name="onednn_skips_zero_padding_taps",
@@ -343,6 +339,11 @@ KNOWN_DEFECTS = (
         apis=(f"{COMPILED} backward",),
     ),
 )
+
+
+def an_output_line_reads_padding_only(config: Conv2dConfig) -> bool:
+    """A whole output row or column is computed from zero padding alone."""
+    return config.geometry.only_padding(0) or config.geometry.only_padding(1)
 
 
 def reads_padding_only(config: Conv2dConfig) -> bool:
