@@ -79,6 +79,11 @@ def merge(folder: Path) -> str:
             [matrix_report.totals_row(runs), *matrix_report.area_rows(runs)],
         ),
         ("Per dtype and machine", ["", *cells], [*matrix_report.machine_rows(runs), *matrix_report.dtype_rows(runs)]),
+        (
+            "oneDNN kernels reached (examples per run; a kernel's pass in brackets when not forward)",
+            ["dtype", "kernel", *cells],
+            matrix_report.kernel_rows(runs),
+        ),
     ]
     return matrix_report.write(folder, "cpu_matrix", "Conv2d suite across CPU classes", intro, sections)
 

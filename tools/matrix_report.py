@@ -68,23 +68,22 @@ def worst_per_dtype(results: dict, dtype: str) -> str:
     return f"{max(row['worst_of_allowance'] for row in rows):.2f}" if rows else "-"
 
 
-def kernels_reached(results: dict, dtype: str) -> str:
-    """The oneDNN kernels the run's examples of the dtype ran, with how many examples ran each."""
-    counted = Counter(
-        kernel for row in results["examples"] if row["dtype"] == dtype for kernel in row.get("kernels", ())
-    )
-    return ", ".join(f"{kernel} ({n})" for kernel, n in sorted(counted.items())) or "none (no oneDNN)"
-
-
 def totals_row(runs: list[dict]) -> list[str]:
     return ["all tests", *(counts_text(outcome_counts(run)) for run in runs)]
 
 
 def dtype_rows(runs: list[dict]) -> list[list[str]]:
-    """Per dtype: the worst error as a fraction of its allowance, and the oneDNN kernels reached."""
-    return [
-        [f"worst error / allowance, {dtype}", *(worst_per_dtype(run, dtype) for run in runs)] for dtype in DTYPES
-    ] + [[f"oneDNN kernels, {dtype} (examples)", *(kernels_reached(run, dtype) for run in runs)] for dtype in DTYPES]
+    """Per dtype: the worst error as a fraction of its allowance."""
+    return [[f"worst error / allowance, {dtype}", *(worst_per_dtype(run, dtype) for run in runs)] for dtype in DTYPES]
+
+
+def kernel_rows(runs: list[dict]) -> list[list[str]]:
+    """Per dtype and oneDNN kernel (with its pass): how many examples of each run reached it."""
+    counts = [
+        Counter((row["dtype"], kernel) for row in run["examples"] for kernel in row.get("kernels", ())) for run in runs
+    ]
+    keys = sorted(set().union(*counts), key=lambda key: (DTYPES.index(key[0]) if key[0] in DTYPES else 9, key[1]))
+    return [[dtype, kernel, *(str(count[(dtype, kernel)] or "-") for count in counts)] for dtype, kernel in keys]
 
 
 def machine_rows(runs: list[dict]) -> list[list[str]]:
@@ -109,8 +108,8 @@ def html_table(header: list[str], rows: list[list[str]]) -> str:
 
 STYLE = (
     "body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse;margin-bottom:1.5em}"
-    " th,td{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top;font-size:13px}"
-    " th{background:#eee} td:has(+td){white-space:nowrap}"
+    " th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top;font-size:12px}"
+    " th{background:#eee} td:first-child{white-space:nowrap}"
 )
 
 
