@@ -12,11 +12,12 @@ import torch
 
 import reference
 
-from . import capabilities, isolated, known_defects, onednn, records, repro, settings, tolerance
+from . import capabilities, isolated, known_defects, onednn, records, repeats, repro, settings, tolerance
 from .backends import conv_backend
 from .config import Conv2dConfig
 from .execution import Execution
-from .judge import Comparison, Expectation, expect, judge
+from .judge import Comparison, Expectation, expect, judge, judge_repeat
+from .strategies import regions
 from .target import target_conv2d
 from .values import TORCH_DTYPES, as_numpy, dtype_name
 
@@ -120,9 +121,11 @@ def check_call(
 ) -> torch.Tensor | None:
     """Run call() (the computation under test, under `execution`) and judge it against the reference.
 
-    Returns its output when it was held to the reference; None when a known defect covers the
-    example (a crash or an error it is known for, or wrong values, recorded) or a capability gap
-    does. What torch ran (its backend, the oneDNN kernels) decides which defect applies."""
+    call() runs again under poisoned memory (repeats.rerun): a second output with other bits is a
+    stale read or nondeterminism, judged as such. Returns the output when it was held to the
+    reference; None when a known defect covers the example (a crash or an error it is known for,
+    or wrong values, recorded) or a capability gap does. What torch ran (its backend, the oneDNN
+    kernels) decides which defect applies."""
     __tracebackhide__ = True
     execution.require_in_force()
     api = api_label(api)
@@ -148,7 +151,21 @@ def check_call(
         backend=backend,
         kernels=ran.kernels,
     )
-    return got if defect is None else None
+    if defect is not None:
+        return None
+    disagreement = repeats.rerun(lambda: (call(),), (got,), execution.deterministic)
+    if disagreement is not None:
+        expectation = forward_expectation(config, dtype, str(got.device), operands, backend)
+        judge_repeat(
+            comparison(api, config, dtype, str(got.device), operands, backend, execution, ran.kernels),
+            as_numpy(got),
+            as_numpy(disagreement.again[0]),
+            expectation,
+            disagreement.kind,
+            disagreement.explanation,
+            strict=execution.deterministic,
+        )
+    return got
 
 
 def crashed_as_known(
@@ -251,8 +268,14 @@ def run_observed(
             pytest.skip(f"torch {torch.__version__} lacks this capability (conv2d_verify/capabilities.py): {gap.name}")
         return None, known_defects.Ran(backend, tuple(kernels))
     ran = known_defects.Ran(backend, tuple(kernels))
-    for kernel in ran.kernels:
-        records.count_event(f"oneDNN kernel ({dtype}): {kernel}")
+    reached = [
+        *(f"oneDNN kernel ({dtype}): {kernel}" for kernel in ran.kernels),
+        f"input layout={execution.input_layout}",
+        f"weight layout={execution.weight_layout}",
+    ]
+    for name in reached:
+        records.count_event(name)
+    records.climb_to_rare([*reached, *regions(config)])
     return got, ran
 
 

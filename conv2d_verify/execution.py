@@ -234,3 +234,9 @@ def executions(mkldnn=st.booleans(), nnpack=st.booleans(), thread_counts=(1, 2),
         cudnn_deterministic=cudnn_flag,
         cudnn_benchmark=cudnn_flag,
     )
+
+
+def layouts_only():
+    """Executions under torch's default kernel flags and the suite's threads, the input and
+    weight layouts drawn."""
+    return executions(mkldnn=st.just(True), nnpack=st.just(True), thread_counts=(settings.current().threads,))

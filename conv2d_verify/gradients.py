@@ -14,12 +14,12 @@ import numpy as np
 import reference
 from reference.padding import source_indices
 
-from . import known_defects, records, tolerance
+from . import known_defects, records, repeats, tolerance
 from .backends import conv_backend
 from .calls import api_label, comparison, crashed_as_known, functional_conv2d, make_layer, run_observed
 from .config import Conv2dConfig
 from .execution import Execution
-from .judge import expect, judge
+from .judge import expect, judge, judge_repeat
 from .values import EXPONENT_STEP, as_numpy, case_arrays, on_device, within
 
 
@@ -58,18 +58,22 @@ def finite_grad_output(recipe, x, w, b, config: Conv2dConfig, dtype: str) -> np.
 def check_module_gradients(
     dtype, case, grad, execution: Execution, api: str = "nn.Conv2d", wrap=lambda layer: layer
 ) -> None:
-    """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it)."""
+    """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it), its
+    weight in the execution's layout as model.to(memory_format=...) leaves it."""
     __tracebackhide__ = True
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(case.config, dtype, w, b)
+    layer.weight.data = execution.arrange_weight(layer.weight.data)
     check_gradients(api, case.config, dtype, (x, w, b), grad, execution, wrap(layer), layer.weight, layer.bias)
 
 
 def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
-    """Forward and backward through the functional conv2d under test (F.conv2d, or --target)."""
+    """Forward and backward through the functional conv2d under test (F.conv2d, or --target),
+    its weight a leaf in the execution's layout."""
     __tracebackhide__ = True
     x, w, b = case_arrays(case, dtype)
-    wt, bt = (None if a is None else on_device(a, dtype).requires_grad_() for a in (w, b))
+    wt = execution.arrange_weight(on_device(w, dtype)).detach().requires_grad_()
+    bt = None if b is None else on_device(b, dtype).requires_grad_()
     forward = lambda xt: functional_conv2d(case.config, xt, wt, bt)
     check_gradients(api_label("F.conv2d"), case.config, dtype, (x, w, b), grad, execution, forward, wt, bt)
 
@@ -77,25 +81,30 @@ def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
 def check_gradients(
     api: str, config: Conv2dConfig, dtype: str, arrays, grad, execution: Execution, forward, weight, bias
 ) -> None:
-    """forward(x) and backward with a drawn grad_output under execution; x.grad and the grads of
-    the weight and bias leaves each judged against reference.conv2d_backward."""
+    """forward(x) and backward with a drawn grad_output under execution, x a leaf in the
+    execution's input layout; x.grad and the grads of the weight and bias leaves each judged
+    against reference.conv2d_backward on the values torch held. The whole call runs again under
+    poisoned memory (repeats.rerun); gradients that then differ are judged as stale reads or
+    nondeterminism."""
     __tracebackhide__ = True
-    x, w, b = arrays
-    g = finite_grad_output(grad, x, w, b, config, dtype)
-    xt = on_device(x, dtype).requires_grad_()
+    xt = execution.arrange_input(on_device(arrays[0], dtype)).detach().requires_grad_()
+    held = (as_numpy(xt), as_numpy(weight), as_numpy(bias))  # "expanded" repeats the first image
+    g = finite_grad_output(grad, *held, config, dtype)
     calls = f"{api} backward"
     with execution.active():
         execution.require_in_force()
         precision = tolerance.precision_in_force(dtype, xt.device.type)  # the flags in force for this call
         backend = conv_backend(config, xt, weight)
-        candidates = known_defects.suspects(calls, config, dtype, arrays, backend)
-        if crashed_as_known(
-            calls, config, dtype, str(xt.device), arrays, backend, candidates, execution, grad_output=g
-        ):
+        candidates = known_defects.suspects(calls, config, dtype, held, backend)
+        if crashed_as_known(calls, config, dtype, str(xt.device), held, backend, candidates, execution, grad_output=g):
             return
         gt = on_device(g, dtype)
+        leaves = (xt, weight, bias)
 
         def forward_and_backward():
+            for leaf in leaves:
+                if leaf is not None:
+                    leaf.grad = None
             out = forward(xt)
             out.backward(gt)
             return out
@@ -103,17 +112,24 @@ def check_gradients(
         out, ran = run_observed(forward_and_backward, dtype, config, backend, execution, candidates, calls)
         if out is None:
             return
-    xs, ws, bs, gs = as_numpy(xt), as_numpy(weight), as_numpy(bias), as_numpy(gt)
+        first = tuple(None if leaf is None else leaf.grad for leaf in leaves)
+        regrad = lambda: (forward_and_backward(), tuple(None if leaf is None else leaf.grad for leaf in leaves))[1]
+        disagreement = repeats.rerun(regrad, first, execution.deterministic)
+    xs, ws, bs, gs = *held, as_numpy(gt)
     expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
     bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
     compared = comparison(api, config, dtype, str(xt.device), (xs, ws, bs), backend, execution, ran.kernels)
     compared = dataclasses.replace(compared, grad_output=gs)
-    got = {"input": xt.grad, "weight": weight.grad, "bias": bias.grad if bias is not None else None}
     for index, (name, (inner, outer)) in enumerate(sums_behind(config).items()):
-        if got[name] is None:
+        if first[index] is None:
             continue
         allowance = tolerance.allowance_for(bounds[index], precision, (xs, ws, gs), inner, backend, outer)
         expectation = expect(expected[index], bounds[index], allowance, dtype)
         defect = known_defects.wrong_values_from(candidates, ran, gradient=name)
-        judge(dataclasses.replace(compared, gradient=name), as_numpy(got[name]), expectation, defect)
+        judged = dataclasses.replace(compared, gradient=name)
+        judge(judged, as_numpy(first[index]), expectation, defect)
+        if disagreement is not None and not repeats.same_bits(first[index], disagreement.again[index]):
+            again = as_numpy(disagreement.again[index])
+            kind, why = disagreement.kind, disagreement.explanation
+            judge_repeat(judged, as_numpy(first[index]), again, expectation, kind, why, execution.deterministic, defect)
     records.count_event(f"backend={backend} ({dtype})")

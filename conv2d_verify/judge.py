@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import records, repro, tolerance
+from .strategies import regions
 from .tolerance import Allowance
 
 MAX_SNIPPET_LINES_SHOWN = 40
@@ -148,6 +149,9 @@ def failure_message(c: Comparison, e: Expectation, found: Mismatch, save: bool) 
             allowance=e.allowance.description,
             dtype=c.dtype,
             api=c.what,
+            kernels=list(c.kernels),
+            regions=regions(c.config),
+            classification="disagrees with the reference",
         )
     short = script.count("\n") <= MAX_SNIPPET_LINES_SHOWN and len(script) < 8000
     shown = (
@@ -200,3 +204,61 @@ def record_error(c: Comparison, e: Expectation, got: np.ndarray, verdict: str) -
     records.count_event(f"backend={c.backend} ({c.dtype})")
     if regime == "bounded" and math.isfinite(in_eps):
         records.climb(in_eps, label=f"error in eps*bound units ({api}, {c.dtype}, {c.backend})")
+
+
+def judge_repeat(
+    comparison: Comparison,
+    first: np.ndarray,
+    again: np.ndarray,
+    expectation: Expectation,
+    kind: str,
+    explanation: str,
+    strict: bool,
+    tolerated=None,
+) -> None:
+    """The verdict on a later call of the same example whose output has other bits than the
+    first call's (repeats.rerun): a failure where torch promises determinism (strict), and
+    wherever the later output is outside the allowance; recorded as a known defect's inside its
+    region. Both outputs go into the message, the failure's record and the reproducer."""
+    __tracebackhide__ = True
+    c, e = comparison, expectation
+    records.count_event(f"calls disagree ({kind}): {c.what}")
+    found = mismatch(again, e.expected, e.allowance.allowed)
+    if tolerated is not None:
+        records.count_event(f"known defect, {kind} as listed: {tolerated.name}")
+        return
+    if found is None and not strict:
+        return
+    with np.errstate(invalid="ignore"):
+        differs = ~((first == again) | (np.isnan(first) & np.isnan(again)))
+        gap = np.where(differs, np.nan_to_num(np.abs(first - again), nan=np.inf), -1.0)
+    index = np.unravel_index(np.argmax(gap), first.shape)
+    where = "(" + ", ".join(str(int(i)) for i in index) + ")"
+    worst = (
+        f"Worst difference at index {where}: first call {float(first[index])!r}, {kind} call"
+        f" {float(again[index])!r}, expected {float(e.expected[index])!r},"
+        f" allowed {float(e.allowance.allowed[index])!r}"
+    )
+    script = repro.snippet(c, e.expected, e.allowance.allowed, repeat=kind)
+    path = repro.write(script, records.current_test())
+    records.record_failure(
+        headline=f"{c.headline}: {kind}",
+        worst=worst,
+        repro=str(path),
+        config=repr(c.config),
+        allowance=e.allowance.description,
+        dtype=c.dtype,
+        api=c.what,
+        kernels=list(c.kernels),
+        regions=regions(c.config),
+        classification=kind,
+    )
+    record_error(c, e, again, "fail")
+    verdict = "outside the allowance:\n" + str(found) if found is not None else "within the allowance"
+    raise AssertionError(
+        f"{c.headline}: two calls of the same example disagree ({kind}): {explanation}.\n"
+        f"Elements that differ: {int(differs.sum())} / {differs.size}\n{worst}\n"
+        f"The {kind} call is {verdict}\nAllowance: {e.allowance.description}\n"
+        f"Configuration: {c.config!r}\nReproduce in a fresh interpreter: python {path}\n"
+        + (script if script.count("\n") <= MAX_SNIPPET_LINES_SHOWN else "")
+    )

@@ -291,6 +291,19 @@ KNOWN_DEFECTS = (
         applies=lambda config, dtype, operands: dtype == "bfloat16" and reads_padding_only(config),
     ),
     KnownDefect(
+        name="onednn_jit_bf16_backward_weights_stale_padding_columns",
+        summary="bfloat16 conv backward on oneDNN's jit_bf16 weight-gradient kernel (jit_bf16:avx512_core_bf16 and"
+        " the emulated jit_bf16:avx512_core: 16 or more input channels on AVX-512 CPUs without AMX) leaves"
+        " grad_weight at a tap column that reads only zero padding unwritten when stride_w > 1: it holds stale"
+        " memory instead of 0",
+        link="not yet filed upstream; reproducer tests/defects/<name>.py,"
+        " upstream-ready report reports/upstream/<name>.md",
+        affected=(("2.0.1", None),),  # seen on 2.0.1, 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0
+        where=(OneDNNKernel(r"^jit_bf16:", passes=("backward_weights",)),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and strided_padding_columns(config),
+    ),
+    KnownDefect(
         name="slow2d_bf16_accumulates_in_bfloat16",
         summary="bfloat16 conv (forward and grad_input) on torch's own Slow2d/SlowDilated2d kernels sums in bfloat16,"
         " not float32: the error grows with the reduction length (258 ones sum to 256)",
@@ -349,6 +362,15 @@ def an_output_line_reads_padding_only(config: Conv2dConfig) -> bool:
 def reads_padding_only(config: Conv2dConfig) -> bool:
     """Some weight tap reads zero padding at every output position (its gradient is exactly 0)."""
     return config.padding_mode == "zeros" and not config.taps_reading_pixels()[1].all()
+
+
+def strided_padding_columns(config: Conv2dConfig) -> bool:
+    """stride_w > 1, and some weight tap column reads zero padding at every output position."""
+    return (
+        config.padding_mode == "zeros"
+        and config.stride_pair[1] > 1
+        and not config.taps_reading_pixels()[1].any(axis=0).all()
+    )
 
 
 def reaches_bfloat16_subnormals(operands) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ _table: dict[tuple[str, ...], Worst] = {}
 _examples: list[dict] = []
 _failures: dict[str, dict] = {}  # node id -> the failed comparison: headline, worst element, reproducer
 _statistics: dict[str, TestStatistics] = {}
+_began = time.monotonic()
 _outputs: dict[str, np.ndarray] = {}  # case digest -> torch's output and allowance, for drift across versions
 
 
@@ -75,6 +77,14 @@ def climb(score: float, label: str) -> None:
         target(score, label=label)
 
 
+def climb_to_rare(reached: list[str]) -> None:
+    """Steer towards what this test has reached least: the score is 1 / (times seen) of the
+    rarest event among `reached` (regions, layouts, kernels), 1 for one never seen before."""
+    events = _statistics.setdefault(_test, TestStatistics()).events
+    score = max((1.0 / max(events[name], 1) for name in reached), default=0.0)
+    climb(score, label="rarity of the regions, layouts and kernels reached")
+
+
 def observe(api: str, dtype: str, backend: str, regime: str, in_eps: float, of_allowance: float) -> None:
     worst = _table.setdefault((api, dtype, backend, regime), Worst())
     worst.examples += 1
@@ -83,8 +93,9 @@ def observe(api: str, dtype: str, backend: str, regime: str, in_eps: float, of_a
 
 
 def record_example(**fields) -> None:
-    """One checked example: api, dtype, backend, kernels, regime, config, execution, errors, verdict."""
-    _examples.append({"test": _test, **fields})
+    """One checked example: api, dtype, backend, kernels, regime, config, execution, errors,
+    verdict; at_s: seconds since this process began recording."""
+    _examples.append({"test": _test, "at_s": round(time.monotonic() - _began, 3), **fields})
 
 
 def record_failure(**fields) -> None:

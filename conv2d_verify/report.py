@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from .region_shares import share_table
 from .report_plots import COVERAGE, plot_pngs
 
 STYLE = """body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}
@@ -126,6 +127,9 @@ class Summary:
             for region, read in COVERAGE.items()
         ]
         tables.append(("Coverage (examples per region)", ["region", "examples"], coverage))
+        fairness = share_table(self.tests)
+        if fairness is not None:
+            tables.append(fairness)
         return tables
 
     def markdown(self) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import settings
 from .execution import layout_lines
+from .repeats import POISON_SOURCE
 
 
 def number_literal(value: float) -> str:
@@ -34,7 +35,7 @@ COMPILE_CALL = "torch.compile(dynamic=False, fullgraph=True)"  # how tests/test_
 
 def call_lines(api: str, config, dtype: str, execution, device: str = "cpu", leaves: bool = False) -> list[str]:
     """The torch call under test, as source lines that define `got`. leaves: the functional
-    call's operands require grad, as x0, w0, b0 (before any layout or padding)."""
+    call's operands require grad, as x0, w0, b0 (in their layouts, before any padding)."""
     torch_dtype = f"torch.{dtype}"
     as_tensor = f"torch.from_numpy({{}}).to(device={device!r}, dtype={torch_dtype})"
     if api == COMPILED:
@@ -56,9 +57,9 @@ def call_lines(api: str, config, dtype: str, execution, device: str = "cpu", lea
     lines = [
         f"xt, wt = {as_tensor.format('x')}, {as_tensor.format('w')}",
         f"bt = None if b is None else {as_tensor.format('b')}",
-        *(FUNCTIONAL_LEAVES if leaves else []),
         *layout_lines("xt", execution.input_layout),
         *layout_lines("wt", execution.weight_layout),
+        *(FUNCTIONAL_LEAVES if leaves else []),
     ]
     if mode != "zeros":
         lines.append(f"xt = torch.nn.functional.pad(xt, {config.torch_pad}, mode={mode!r})")
@@ -110,19 +111,34 @@ def isolation_source(api: str, config, dtype: str, execution, device: str = "cpu
     return "\n".join([*execution.setup_lines(), *call]) + "\n"
 
 
-def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
+def snippet(comparison, expected: np.ndarray, allowed: np.ndarray, repeat: str | None = None) -> str:
+    """The script. repeat: the kind of disagreement between two calls (repeats.STALE_READ or
+    NONDETERMINISTIC): the script calls torch twice, the second time under poisoned memory for a
+    stale read, and also fails where the two calls differ."""
     c = comparison
+    data = [] if c.gradient is None else [f"g = {array_literal(c.grad_output)}"]
     if c.gradient is None:
         call = call_lines(c.api, c.config, c.dtype, c.execution, c.device)
     else:
+        call = gradient_lines(c.api, c.config, c.dtype, c.execution, c.device, c.gradient)
+    as_array = "got = got.detach().to('cpu', torch.float64).numpy()"
+    if repeat is not None:
+        poisons = repeat == "stale read"
         call = [
-            f"g = {array_literal(c.grad_output)}",
-            *gradient_lines(c.api, c.config, c.dtype, c.execution, c.device, c.gradient),
+            *call,
+            as_array,
+            "first = got",
+            *(POISON_SOURCE if poisons else []),
+            *(["if poison: poison(-6, 0xA5)  # M_PERTURB on"] if poisons else []),
+            *call,
+            *(["if poison: poison(-6, 0)"] if poisons else []),
         ]
     lines = [
         f"# {c.api}{'' if c.gradient is None else ' grad_' + c.gradient} {c.dtype} on {c.device} (backend {c.backend})"
         " vs the float64 numpy reference of the suite.",
-        f"# Seen on torch {c.torch_version}. Exits 1 while they disagree.",
+        f"# Seen on torch {c.torch_version}"
+        + (f" ({repeat}: two calls disagree)" if repeat else "")
+        + ". Exits 1 while they disagree.",
         "import sys",
         "import numpy as np",
         "import torch",
@@ -130,14 +146,16 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
         f"x = {array_literal(c.input)}",
         f"w = {array_literal(c.weight)}",
         f"b = {array_literal(c.bias)}",
+        *data,
         *call,
-        "got = got.detach().to('cpu', torch.float64).numpy()",
+        as_array,
         f"expected = {array_literal(expected)}",
         f"allowed = {array_literal(allowed)}",
         "finite = np.isfinite(expected)",
         "with np.errstate(invalid='ignore'):",
         "    same_special = (got == expected) | (np.isnan(got) & np.isnan(expected))",
         "    bad = ~np.where(finite, np.abs(got - expected) <= allowed, same_special)",
+        *(REPEAT_CHECK if repeat is not None else []),
         "excess = np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), -1.0)",
         "worst = np.unravel_index(np.argmax(excess), got.shape)",
         'print(f"torch {torch.__version__}: {bad.sum()} of {bad.size} elements outside the allowance;"',
@@ -148,10 +166,19 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
+REPEAT_CHECK = [
+    "differs = ~((first == got) | (np.isnan(first) & np.isnan(got)))",
+    "bad |= differs",
+    "for i in list(zip(*np.nonzero(differs)))[:5]:",
+    "    print(f'calls differ at {tuple(map(int, i))}: first {float(first[i])!r}, second {float(got[i])!r}')",
+]
+
+
 def write(text: str, test_id: str) -> Path:
     """Save the script under <report dir>/repro/, named after the test that failed."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", (test_id or "unknown").split("::", 1)[-1]).strip("_")
-    path = Path(settings.current().report_dir) / "repro" / f"{name}.py"
+    # not test_*.py: a pytest run that collects the report folder must not import (and run) it
+    path = Path(settings.current().report_dir) / "repro" / f"repro_{name}.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path

@@ -33,6 +33,27 @@ def pairs(low: int, high: int):
     return st.tuples(side, side, st.booleans()).map(lambda drawn: _int_or_pair(drawn[:2], drawn[2]))
 
 
+# The corners of the space where kernels break, each given a fair share of the differential
+# tests' draws: a boundary focus and a channel focus are drawn independently (so that wide
+# channels meet every boundary), then the configuration is built to land in their regions (by
+# construction; the regions actually reached are counted as events).
+BOUNDARY_FOCI = (
+    "anywhere",
+    "an output side of 1",
+    "stride larger than kernel",
+    "kernel spans the padded input",
+    "padding past half the kernel",
+    "a single input row or column",
+)
+# oneDNN's blocked, AMX and depthwise kernels take channels in blocks of 16 (17: a partial block)
+CHANNEL_FOCI = ("any", "any", "wide channels", "wide depthwise")
+WIDE_PER_GROUP = (16, 17, 32)
+WIDE_GROUPS = (16, 32)
+WIDE_MAX_EXTRA = 2  # wide examples get small images and kernels up to 3, dilations up to 2: their
+# kernels run 16 to 1000 times longer (float16 on oneDNN's reference kernel the longest)
+SHAPE_FOCI = BOUNDARY_FOCI + CHANNEL_FOCI[2:]
+
+
 def conv2d_configs(
     max_groups=4,
     max_per_group=4,
@@ -44,10 +65,12 @@ def conv2d_configs(
     batches=st.none() | st.integers(1, 3),
     group_counts=None,
     channels_per_group=None,
+    foci=False,
 ):
     """Valid configurations; batches draws the batch size (None: unbatched input).
     group_counts and channels_per_group, when given, replace the ranges up to max_groups and
     max_per_group (to steer channel counts towards the ones a kernel is specialised for).
+    foci: draw a boundary and a channel focus (BOUNDARY_FOCI, CHANNEL_FOCI) for each example.
 
     The component strategies are built once here, not per example: building them inside the
     draw cost more than the convolutions (measured, README "Throughput")."""
@@ -56,27 +79,67 @@ def conv2d_configs(
     pad_sizes = st.integers(0, max_pad)
     kernels, dilations, strides = pairs(1, max_kernel), pairs(1, max_dilation), pairs(1, max_stride)
     modes, padding_kinds = st.sampled_from(PADDING_MODES), st.sampled_from(("int", "valid", "same", "pair"))
-    extra_sizes, biases = st.integers(0, max_extra), st.booleans()
+    extra_sizes, small_extras, biases = st.integers(0, max_extra), st.integers(0, WIDE_MAX_EXTRA), st.booleans()
+    boundary_draw = st.sampled_from(BOUNDARY_FOCI if foci else ("anywhere",))
+    channel_draw = st.sampled_from(CHANNEL_FOCI if foci else ("any",))
+    wide_per_group, wide_groups, axes = st.sampled_from(WIDE_PER_GROUP), st.sampled_from(WIDE_GROUPS), st.integers(0, 1)
+    wide_kernels, wide_dilations = pairs(1, min(3, max_kernel)), pairs(1, min(2, max_dilation))
 
     @st.composite
     def configs(draw):
-        groups = draw(group_counts)
-        in_per_group, out_per_group = draw(per_group), draw(per_group)
-        kernel_size, dilation = draw(kernels), draw(dilations)
-        padding_mode = draw(modes)
-        padding_kind = draw(padding_kinds)
-        if padding_kind in ("valid", "same"):
-            padding = padding_kind
-        elif padding_kind == "int":
-            padding = draw(pad_sizes)
+        focus, channels = draw(boundary_draw), draw(channel_draw)
+        if foci:
+            count_event(f"focus: {focus}, {channels}")
+        axis = draw(axes) if focus != "anywhere" else 0  # the axis a boundary focus applies to
+        if channels == "wide channels":
+            groups = draw(st.sampled_from((1, 1, 2)))
+            in_per_group, out_per_group = draw(wide_per_group), draw(wide_per_group)
+        elif channels == "wide depthwise":
+            groups, in_per_group, out_per_group = draw(wide_groups), 1, draw(st.sampled_from((1, 1, 2)))
         else:
-            padding = (draw(pad_sizes), draw(pad_sizes))
-        stride = 1 if padding == "same" else draw(strides)
+            groups = draw(group_counts)
+            in_per_group, out_per_group = draw(per_group), draw(per_group)
+        wide = channels != "any"
+        kernel_size, dilation = draw(wide_kernels if wide else kernels), draw(wide_dilations if wide else dilations)
         (kh, kw), (dh, dw) = (
             reference.spec.as_pair(kernel_size, "kernel_size"),
             reference.spec.as_pair(dilation, "dilation"),
         )
-        pads = reference.resolve_padding(padding, (kh, kw), (dh, dw), reference.spec.as_pair(stride, "stride"))
+        extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+        padding_mode = draw(modes)
+        padding_kind = draw(padding_kinds)
+        if focus == "a single input row or column":
+            padding_mode = "zeros"  # the other modes need more input than padding
+        if focus == "stride larger than kernel" and padding_kind == "same":
+            padding_kind = "valid"  # 'same' needs stride 1
+        if padding_kind in ("valid", "same") and focus not in (
+            "padding past half the kernel",
+            "a single input row or column",
+        ):
+            padding = padding_kind
+        elif padding_kind == "int" and focus == "anywhere":
+            padding = draw(pad_sizes)
+        else:
+            padding = [draw(pad_sizes), draw(pad_sizes)]
+            if focus == "padding past half the kernel":
+                padding[axis] = draw(st.integers(extent[axis] // 2 + 1, extent[axis]))
+            elif focus == "a single input row or column":
+                padding[axis] = draw(st.integers(extent[axis] // 2, extent[axis] // 2 + 1))
+            padding = tuple(padding)
+        stride = 1 if padding == "same" else draw(strides)
+        if focus == "stride larger than kernel":
+            stride = list(reference.spec.as_pair(stride, "stride"))
+            stride[axis] = (kh, kw)[axis] + draw(st.integers(1, 2))
+            stride = tuple(stride)
+        stride_pair = reference.spec.as_pair(stride, "stride")
+        pads = reference.resolve_padding(padding, (kh, kw), (dh, dw), stride_pair)
+        sides = [smallest_side(k, d, *p, padding_mode) for k, d, p in zip((kh, kw), (dh, dw), pads)]
+        extras = [draw(small_extras if wide else extra_sizes) for _ in range(2)]
+        if focus in ("an output side of 1", "kernel spans the padded input", "a single input row or column"):
+            extras[axis] = 0
+            if focus == "an output side of 1":  # the output stays 1 until the padded input outgrows extent + stride - 1
+                room = extent[axis] + stride_pair[axis] - 1 - sum(pads[axis]) - sides[axis]
+                extras[axis] = draw(st.integers(0, max(room, 0)))
         config = Conv2dConfig(
             in_channels=groups * in_per_group,
             out_channels=groups * out_per_group,
@@ -88,8 +151,8 @@ def conv2d_configs(
             bias=draw(biases),
             padding_mode=padding_mode,
             batch=draw(batches),
-            height=smallest_side(kh, dh, *pads[0], padding_mode) + draw(extra_sizes),
-            width=smallest_side(kw, dw, *pads[1], padding_mode) + draw(extra_sizes),
+            height=sides[0] + extras[0],
+            width=sides[1] + extras[1],
         )
         record_regions(config)
         return config
@@ -97,26 +160,37 @@ def conv2d_configs(
     return configs()
 
 
-def record_regions(config: Conv2dConfig) -> None:
-    """count_event() the corners of the space this example reaches, for --hypothesis-show-statistics."""
+def regions(config: Conv2dConfig) -> list[str]:
+    """The corners of the space this configuration reaches (SHAPE_FOCI's regions among them)."""
     (kh, kw), stride, dilation = config.kernel_pair, config.stride_pair, config.dilation_pair
     per_group = config.in_channels // config.groups
-    count_event(f"padding={config.padding if isinstance(config.padding, str) else type(config.padding).__name__}")
-    count_event(f"padding_mode={config.padding_mode}")
-    count_event("groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"))
-    count_event("unbatched" if config.batch is None else "batched")
-    if max(stride) > 1:
-        count_event("strided")
-    if max(dilation) > 1:
-        count_event("dilated")
-    if stride[0] > kh or stride[1] > kw:
-        count_event("stride larger than kernel")
-    if any(e == p for e, p in zip(config.extent, config.padded_size)):
-        count_event("kernel spans the padded input")
-    if 1 in config.geometry.out:
-        count_event("an output side of 1")
-    if kh != kw or config.height != config.width:
-        count_event("non-square")
+    padding = config.padding if isinstance(config.padding, str) else type(config.padding).__name__
+    reached = [
+        f"padding={padding}",
+        f"padding_mode={config.padding_mode}",
+        "groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"),
+        "unbatched" if config.batch is None else "batched",
+    ]
+    checks = {
+        "strided": max(stride) > 1,
+        "dilated": max(dilation) > 1,
+        "stride larger than kernel": stride[0] > kh or stride[1] > kw,
+        "kernel spans the padded input": any(e == p for e, p in zip(config.extent, config.padded_size)),
+        "an output side of 1": 1 in config.geometry.out,
+        "padding past half the kernel": any(max(p) > e // 2 for p, e in zip(config.pads, config.extent)),
+        "a single input row or column": 1 in (config.height, config.width),
+        "wide channels": per_group >= WIDE_PER_GROUP[0] or config.out_channels // config.groups >= WIDE_PER_GROUP[0],
+        "wide depthwise": per_group == 1 and config.groups >= WIDE_GROUPS[0],
+        "non-square": kh != kw or config.height != config.width,
+    }
+    return reached + [name for name, holds in checks.items() if holds]
+
+
+def record_regions(config: Conv2dConfig) -> None:
+    """count_event() each region this example reaches, for the coverage table and
+    --hypothesis-show-statistics."""
+    for region in regions(config):
+        count_event(region)
 
 
 @dataclass(frozen=True)
@@ -188,3 +262,8 @@ def conv2d_cases(configs=None, families=VALUE_FAMILIES):
         return Conv2dCase(config, *recipes)
 
     return cases()
+
+
+def differential_cases(**config_options):
+    """Cases for the differential tests: every region of SHAPE_FOCI given a fair share."""
+    return conv2d_cases(configs=conv2d_configs(foci=True, **config_options))

@@ -18,7 +18,7 @@ from conv2d_verify.execution import executions
 from conv2d_verify.gradients import check_module_gradients
 from conv2d_verify.repro import COMPILE_CALL, COMPILED
 from conv2d_verify.settings import current as run_settings
-from conv2d_verify.strategies import conv2d_cases, value_recipes
+from conv2d_verify.strategies import differential_cases, value_recipes
 from conv2d_verify.values import case_arrays, on_device
 
 pytestmark = [
@@ -28,14 +28,7 @@ pytestmark = [
 ]
 # Each example compiles: a tenth of the profile's examples, at least 10.
 examples = settings(max_examples=max(10, settings.default.max_examples // 10))
-contiguous = st.just("contiguous")
-plain_execution = executions(
-    mkldnn=st.just(True),
-    nnpack=st.just(False),
-    thread_counts=(run_settings().threads,),
-    input_layout=contiguous,
-    weight_layout=contiguous,
-)
+plain_execution = executions(mkldnn=st.just(True), nnpack=st.just(False), thread_counts=(run_settings().threads,))
 
 
 def compiled(layer: torch.nn.Module):
@@ -53,18 +46,19 @@ def graphs_compiled() -> int:
 
 
 @examples
-@given(case=conv2d_cases(), execution=plain_execution)
+@given(case=differential_cases(), execution=plain_execution)
 def test_compiled_module_matches_reference(dtype, case, execution):
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(case.config, dtype, w, b)
-    module, inputs = compiled(layer), on_device(x, dtype)
+    layer.weight.data = execution.arrange_weight(layer.weight.data)
+    module, inputs = compiled(layer), execution.arrange_input(on_device(x, dtype))
     with execution.active(), torch.no_grad():
         check_call(COMPILED, case.config, lambda: module(inputs), inputs, layer.weight, layer.bias, execution)
     assert graphs_compiled() <= 1
 
 
 @examples
-@given(case=conv2d_cases(), grad=value_recipes(), execution=plain_execution)
+@given(case=differential_cases(), grad=value_recipes(), execution=plain_execution)
 def test_compiled_module_gradients_match_reference(dtype, case, grad, execution):
     check_module_gradients(dtype, case, grad, execution, api=COMPILED, wrap=compiled)
     assert graphs_compiled() <= 1  # the backward is compiled with its forward graph

@@ -14,7 +14,7 @@ from hypothesis import given
 from conv2d_verify import settings, tolerance
 from conv2d_verify.calls import assert_deterministic, check_call, functional_conv2d, make_layer
 from conv2d_verify.execution import executions
-from conv2d_verify.strategies import conv2d_cases
+from conv2d_verify.strategies import differential_cases
 from conv2d_verify.values import case_arrays, on_device
 
 pytestmark = pytest.mark.skipif(settings.current().device_type != "cuda", reason="cuDNN modes: run with --device cuda")
@@ -23,7 +23,7 @@ half_and_single = pytest.mark.dtypes("float32", "float16", "bfloat16")
 
 @pytest.mark.dtypes("float32")
 @pytest.mark.parametrize("tf32", [True, False], ids=["TF32 on", "TF32 off"])
-@given(case=conv2d_cases(), execution=executions())
+@given(case=differential_cases(), execution=executions())
 def test_float32_with_tf32_on_and_off(dtype, tf32, case, execution):
     x, w, b = case_arrays(case, dtype)
     held = [on_device(a, dtype) for a in (x, w, b)]
@@ -36,7 +36,7 @@ def test_float32_with_tf32_on_and_off(dtype, tf32, case, execution):
 @pytest.mark.torch_only
 @half_and_single
 @pytest.mark.parametrize("benchmark", [True, False], ids=["benchmark on", "benchmark off"])
-@given(case=conv2d_cases(), execution=executions())
+@given(case=differential_cases(), execution=executions())
 def test_cudnn_benchmark_on_and_off(dtype, benchmark, case, execution):
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(case.config, dtype, w, b)
@@ -48,7 +48,7 @@ def test_cudnn_benchmark_on_and_off(dtype, benchmark, case, execution):
 
 @pytest.mark.torch_only
 @half_and_single
-@given(case=conv2d_cases(), execution=executions())
+@given(case=differential_cases(), execution=executions())
 def test_deterministic_mode_repeats_bit_for_bit(dtype, case, execution):
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(case.config, dtype, w, b)

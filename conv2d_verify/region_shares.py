@@ -1,0 +1,56 @@
+"""How fairly the differential tests' draws reach each region: the share of each test's examples
+that landed in each boundary region, channel width and memory layout, from the events the suite
+counted while the examples ran (records.TestStatistics). The goal is 5% or more of every test's
+examples in every region; the report says where it is missed."""
+
+from __future__ import annotations
+
+from statistics import median
+
+from .execution import LAYOUTS, WEIGHT_LAYOUTS
+from .strategies import BOUNDARY_FOCI, CHANNEL_FOCI
+
+FAIR_SHARE = 0.05
+REGIONS = (
+    *BOUNDARY_FOCI[1:],
+    *CHANNEL_FOCI[2:],
+    *(f"input layout={name}" for name in LAYOUTS if name != "contiguous"),
+    *(f"weight layout={name}" for name in WEIGHT_LAYOUTS if name != "contiguous"),
+)
+
+
+def shares(tests: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """test node id -> region -> share of its examples, for the tests that draw focused cases."""
+    found = {}
+    for nodeid, test in tests.items():
+        events = (test.get("statistics") or {}).get("events") or {}
+        if not any(name.startswith("focus: ") for name in events):
+            continue
+        examples = events.get("batched", 0) + events.get("unbatched", 0)
+        if examples:
+            found[nodeid] = {region: events.get(region, 0) / examples for region in REGIONS}
+    return found
+
+
+def share_table(tests: dict[str, dict]) -> tuple[str, list[str], list[list[str]]] | None:
+    found = shares(tests)
+    if not found:
+        return None
+    rows = []
+    for region in REGIONS:
+        by_test = {nodeid: share[region] for nodeid, share in found.items()}
+        lowest = min(by_test, key=by_test.get)
+        under = sorted(nodeid.split("::")[-1] for nodeid, share in by_test.items() if share < FAIR_SHARE)
+        rows.append(
+            [
+                region,
+                f"{by_test[lowest]:.0%} ({lowest.split('::')[-1]})",
+                f"{median(by_test.values()):.0%}",
+                ", ".join(under) or "none",
+            ]
+        )
+    missed = sum(1 for row in rows if row[3] != "none")
+    title = f"Regions' share of the {len(found)} differential tests' examples: " + (
+        "every region at 5% or more in every test" if not missed else f"{missed} regions under 5% somewhere"
+    )
+    return title, ["region", "lowest share (test)", "median share", "tests under 5%"], rows
