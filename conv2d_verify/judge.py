@@ -141,18 +141,7 @@ def failure_message(c: Comparison, e: Expectation, found: Mismatch, save: bool) 
     script = repro.snippet(c, e.expected, e.allowance.allowed)
     path = repro.write(script, records.current_test()) if save else "<script below>"
     if save:
-        records.record_failure(
-            headline=c.headline,
-            worst=str(found).splitlines()[1],
-            repro=str(path),
-            config=repr(c.config),
-            allowance=e.allowance.description,
-            dtype=c.dtype,
-            api=c.what,
-            kernels=list(c.kernels),
-            regions=regions(c.config),
-            classification="disagrees with the reference",
-        )
+        save_failure(c, e, c.headline, str(found).splitlines()[1], path, "disagrees with the reference")
     short = script.count("\n") <= MAX_SNIPPET_LINES_SHOWN and len(script) < 8000
     shown = (
         script if short or not save else "(too long to show; see the file)\n"
@@ -160,6 +149,22 @@ def failure_message(c: Comparison, e: Expectation, found: Mismatch, save: bool) 
     return (
         f"{c.headline} disagrees with the float64 reference.\n{found}\nAllowance: {e.allowance.description}\n"
         f"Configuration: {c.config!r}\nReproduce in a fresh interpreter: python {path}\n{shown}"
+    )
+
+
+def save_failure(c: Comparison, e: Expectation, headline: str, worst: str, path, classification: str) -> None:
+    """The running test's failure, as the report and the hunt read it."""
+    records.record_failure(
+        headline=headline,
+        worst=worst,
+        repro=str(path),
+        config=repr(c.config),
+        allowance=e.allowance.description,
+        dtype=c.dtype,
+        api=c.what,
+        kernels=list(c.kernels),
+        regions=regions(c.config),
+        classification=classification,
     )
 
 
@@ -241,18 +246,7 @@ def judge_repeat(
     )
     script = repro.snippet(c, e.expected, e.allowance.allowed, repeat=kind)
     path = repro.write(script, records.current_test())
-    records.record_failure(
-        headline=f"{c.headline}: {kind}",
-        worst=worst,
-        repro=str(path),
-        config=repr(c.config),
-        allowance=e.allowance.description,
-        dtype=c.dtype,
-        api=c.what,
-        kernels=list(c.kernels),
-        regions=regions(c.config),
-        classification=kind,
-    )
+    save_failure(c, e, f"{c.headline}: {kind}", worst, path, kind)
     record_error(c, e, again, "fail")
     verdict = "outside the allowance:\n" + str(found) if found is not None else "within the allowance"
     raise AssertionError(

@@ -296,8 +296,9 @@ KNOWN_DEFECTS = (
         " the emulated jit_bf16:avx512_core: 16 or more input channels on AVX-512 CPUs without AMX) leaves"
         " grad_weight at a tap column that reads only zero padding unwritten when stride_w > 1: it holds stale"
         " memory instead of 0",
-        link="not yet filed upstream; reproducer tests/defects/<name>.py,"
-        " upstream-ready report reports/upstream/<name>.md",
+        link="not yet filed upstream; reproducer"
+        " tests/defects/onednn_jit_bf16_backward_weights_stale_padding_columns.py, upstream-ready report"
+        " reports/upstream/onednn_jit_bf16_backward_weights_stale_padding_columns.md",
         affected=(("2.0.1", None),),  # seen on 2.0.1, 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0
         where=(OneDNNKernel(r"^jit_bf16:", passes=("backward_weights",)),),
         effect=WRONG,

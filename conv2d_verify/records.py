@@ -57,6 +57,21 @@ def running(nodeid: str):
         _test = ""
 
 
+@contextlib.contextmanager
+def set_aside():
+    """The examples and the failure recorded inside are dropped afterwards: a meta-test's planted
+    failure is not the run's."""
+    examples, failure = len(_examples), _failures.get(_test)
+    try:
+        yield
+    finally:
+        del _examples[examples:]
+        if failure is None:
+            _failures.pop(_test, None)
+        else:
+            _failures[_test] = failure
+
+
 def current_test() -> str:
     return _test
 

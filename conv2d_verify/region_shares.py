@@ -26,10 +26,19 @@ def shares(tests: dict[str, dict]) -> dict[str, dict[str, float]]:
         events = (test.get("statistics") or {}).get("events") or {}
         if not any(name.startswith("focus: ") for name in events):
             continue
-        examples = events.get("batched", 0) + events.get("unbatched", 0)
-        if examples:
-            found[nodeid] = {region: events.get(region, 0) / examples for region in REGIONS}
+        drawn = events.get("batched", 0) + events.get("unbatched", 0)
+        if drawn:
+            found[nodeid] = {region: events.get(region, 0) / of(region, events, drawn) for region in REGIONS}
     return found
+
+
+def of(region: str, events: dict, drawn: int) -> int:
+    """The examples a region's share is of: those drawn, or for a layout those that ran (layouts
+    are counted as torch runs the call)."""
+    if "layout=" not in region:
+        return drawn
+    side = region.split("=")[0] + "="
+    return max(1, sum(n for name, n in events.items() if name.startswith(side)))
 
 
 def share_table(tests: dict[str, dict]) -> tuple[str, list[str], list[list[str]]] | None:

@@ -33,7 +33,7 @@ POISON_SOURCE = [  # the same poisoning in a reproducer (glibc only)
 def _mallopt():
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-    except OSError:
+    except (OSError, TypeError):  # Windows has no C library to load by that name
         return None
     mallopt = getattr(libc, "mallopt", None)
     if mallopt is None or mallopt(M_PERTURB, 0) != 1:  # not glibc (macOS, musl)

@@ -118,11 +118,13 @@ def conv2d_configs(
         ):
             padding = padding_kind
         elif padding_kind == "int" and focus == "anywhere":
-            padding = draw(pad_sizes)
+            padding = draw(pad_sizes) % (min(extent) if wide else max_pad + 1)
         else:
-            padding = [draw(pad_sizes), draw(pad_sizes)]
+            # oneDNN's specialised kernels take padding below the kernel's extent (gemm the rest)
+            padding = [draw(pad_sizes) % (e if wide else max_pad + 1) for e in extent]
             if focus == "padding past half the kernel":
-                padding[axis] = draw(st.integers(extent[axis] // 2 + 1, extent[axis]))
+                top = max(extent[axis] // 2 + 1, extent[axis] - 1) if wide else extent[axis]
+                padding[axis] = draw(st.integers(extent[axis] // 2 + 1, top))
             elif focus == "a single input row or column":
                 padding[axis] = draw(st.integers(extent[axis] // 2, extent[axis] // 2 + 1))
             padding = tuple(padding)

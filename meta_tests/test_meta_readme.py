@@ -37,7 +37,7 @@ def test_knob_defaults_match(monkeypatch):
     assert rows == in_code
 
 
-@pytest.mark.parametrize("profile", ["dev", "ci", "nightly"])
+@pytest.mark.parametrize("profile", ["dev", "ci", "nightly", "hunt"])
 def test_profile_example_counts_match(profile):
-    rows = {name: int(count) for name, count, _ in table_rows(r"dev|ci|nightly")}
+    rows = {name: int(count) for name, count, _ in table_rows(r"dev|ci|nightly|hunt")}
     assert rows[profile] == settings.get_profile(profile).max_examples

@@ -3,11 +3,12 @@ every second call of one combination is caught by check_call as such, with a rep
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-from conv2d_verify import repeats
+from conv2d_verify import records, repeats
 from conv2d_verify.calls import check_call, functional_conv2d
 from conv2d_verify.config import Conv2dConfig
 from conv2d_verify.execution import default_execution
@@ -39,15 +40,14 @@ def test_repeatable_output_passes():
 CONFIG = Conv2dConfig(2, 2, 2, 1, 0, 1, 1, False, "zeros", 2, 3, 3)
 
 
-def test_every_second_call_fault_is_caught_as_nondeterministic(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONV2D_REPORT_DIR", str(tmp_path))
+def test_every_second_call_fault_is_caught_as_nondeterministic():
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(CONFIG.input_shape, generator=generator, dtype=torch.bfloat16)
     x = x.contiguous(memory_format=torch.channels_last)
     w = torch.randn(CONFIG.weight_shape, generator=generator, dtype=torch.bfloat16)
     planted_faults.planted("bf16 channels_last, every second call")
     try:
-        with pytest.raises(AssertionError, match="nondeterministic") as caught:
+        with records.set_aside(), pytest.raises(AssertionError, match="nondeterministic") as caught:
             check_call(
                 "F.conv2d", CONFIG, lambda: functional_conv2d(CONFIG, x, w, None), x, w, None, default_execution()
             )
@@ -55,4 +55,5 @@ def test_every_second_call_fault_is_caught_as_nondeterministic(tmp_path, monkeyp
         planted_faults.removed()
     script = str(caught.value).split("Reproduce in a fresh interpreter: python ", 1)[1].split("\n", 1)[0]
     fixed = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120)
+    Path(script).unlink()  # the planted failure's reproducer is not the run's
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr  # torch's own conv2d, unplanted, repeats itself
