@@ -64,7 +64,7 @@ def check_module_gradients(
     x, w, b = case_arrays(case, dtype)
     layer = make_layer(case.config, dtype, w, b)
     layer.weight.data = execution.arrange_weight(layer.weight.data)
-    check_gradients(api, case.config, dtype, (x, w, b), grad, execution, wrap(layer), layer.weight, layer.bias)
+    check_gradients(api, case.config, dtype, x, grad, execution, wrap(layer), layer.weight, layer.bias)
 
 
 def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
@@ -75,11 +75,11 @@ def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
     wt = execution.arrange_weight(on_device(w, dtype)).detach().requires_grad_()
     bt = None if b is None else on_device(b, dtype).requires_grad_()
     forward = lambda xt: functional_conv2d(case.config, xt, wt, bt)
-    check_gradients(api_label("F.conv2d"), case.config, dtype, (x, w, b), grad, execution, forward, wt, bt)
+    check_gradients(api_label("F.conv2d"), case.config, dtype, x, grad, execution, forward, wt, bt)
 
 
 def check_gradients(
-    api: str, config: Conv2dConfig, dtype: str, arrays, grad, execution: Execution, forward, weight, bias
+    api: str, config: Conv2dConfig, dtype: str, x: np.ndarray, grad, execution: Execution, forward, weight, bias
 ) -> None:
     """forward(x) and backward with a drawn grad_output under execution, x a leaf in the
     execution's input layout; x.grad and the grads of the weight and bias leaves each judged
@@ -87,7 +87,7 @@ def check_gradients(
     poisoned memory (repeats.rerun); gradients that then differ are judged as stale reads or
     nondeterminism."""
     __tracebackhide__ = True
-    xt = execution.arrange_input(on_device(arrays[0], dtype)).detach().requires_grad_()
+    xt = execution.arrange_input(on_device(x, dtype)).detach().requires_grad_()
     held = (as_numpy(xt), as_numpy(weight), as_numpy(bias))  # "expanded" repeats the first image
     g = finite_grad_output(grad, *held, config, dtype)
     calls = f"{api} backward"

@@ -51,7 +51,6 @@ WIDE_PER_GROUP = (16, 17, 32)
 WIDE_GROUPS = (16, 32)
 WIDE_MAX_EXTRA = 2  # wide examples get small images and kernels up to 3, dilations up to 2: their
 # kernels run 16 to 1000 times longer (float16 on oneDNN's reference kernel the longest)
-SHAPE_FOCI = BOUNDARY_FOCI + CHANNEL_FOCI[2:]
 
 
 def conv2d_configs(
@@ -84,6 +83,7 @@ def conv2d_configs(
     channel_draw = st.sampled_from(CHANNEL_FOCI if foci else ("any",))
     wide_per_group, wide_groups, axes = st.sampled_from(WIDE_PER_GROUP), st.sampled_from(WIDE_GROUPS), st.integers(0, 1)
     wide_kernels, wide_dilations = pairs(1, min(3, max_kernel)), pairs(1, min(2, max_dilation))
+    one_or_two = st.sampled_from((1, 1, 2))  # wide channels' groups, wide depthwise's multiplier
 
     @st.composite
     def configs(draw):
@@ -92,10 +92,10 @@ def conv2d_configs(
             count_event(f"focus: {focus}, {channels}")
         axis = draw(axes) if focus != "anywhere" else 0  # the axis a boundary focus applies to
         if channels == "wide channels":
-            groups = draw(st.sampled_from((1, 1, 2)))
+            groups = draw(one_or_two)
             in_per_group, out_per_group = draw(wide_per_group), draw(wide_per_group)
         elif channels == "wide depthwise":
-            groups, in_per_group, out_per_group = draw(wide_groups), 1, draw(st.sampled_from((1, 1, 2)))
+            groups, in_per_group, out_per_group = draw(wide_groups), 1, draw(one_or_two)
         else:
             groups = draw(group_counts)
             in_per_group, out_per_group = draw(per_group), draw(per_group)
@@ -163,7 +163,7 @@ def conv2d_configs(
 
 
 def regions(config: Conv2dConfig) -> list[str]:
-    """The corners of the space this configuration reaches (SHAPE_FOCI's regions among them)."""
+    """The corners of the space this configuration reaches (the foci's regions among them)."""
     (kh, kw), stride, dilation = config.kernel_pair, config.stride_pair, config.dilation_pair
     per_group = config.in_channels // config.groups
     padding = config.padding if isinstance(config.padding, str) else type(config.padding).__name__
@@ -267,5 +267,5 @@ def conv2d_cases(configs=None, families=VALUE_FAMILIES):
 
 
 def differential_cases(**config_options):
-    """Cases for the differential tests: every region of SHAPE_FOCI given a fair share."""
+    """Cases for the differential tests: every boundary and channel focus given a fair share."""
     return conv2d_cases(configs=conv2d_configs(foci=True, **config_options))

@@ -1,5 +1,5 @@
 """The Conv2d forward pass against the float64 reference, over generated configurations, each
-boundary region and wide channel counts given a fair share (strategies.SHAPE_FOCI), the input
+boundary region and wide channel counts given a fair share (strategies.BOUNDARY_FOCI and CHANNEL_FOCI), the input
 and weight in every memory layout: nn.Conv2d itself, and the functional conv2d under test
 (torch's F.conv2d, or --target). Each example runs twice, the second time under poisoned memory."""
 
