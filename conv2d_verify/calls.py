@@ -293,8 +293,7 @@ def assert_deterministic(
     first: torch.Tensor, again: torch.Tensor, execution: Execution, what: str = "the output"
 ) -> None:
     __tracebackhide__ = True
-    same = torch.equal(first, again) or bool(((first == again) | (first.isnan() & again.isnan())).all())
-    assert same, (
+    assert repeats.same_bits(first, again), (
         f"{what} of two identical calls differs under {execution}:"
         f" max |difference| {(first - again).abs().max().item()}"
     )

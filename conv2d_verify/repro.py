@@ -14,7 +14,7 @@ import numpy as np
 
 from . import settings
 from .execution import layout_lines
-from .repeats import POISON_SOURCE
+from .repeats import POISON_SOURCE, STALE_READ
 
 
 def number_literal(value: float) -> str:
@@ -123,7 +123,7 @@ def snippet(comparison, expected: np.ndarray, allowed: np.ndarray, repeat: str |
         call = gradient_lines(c.api, c.config, c.dtype, c.execution, c.device, c.gradient)
     as_array = "got = got.detach().to('cpu', torch.float64).numpy()"
     if repeat is not None:
-        poisons = repeat == "stale read"
+        poisons = repeat == STALE_READ
         call = [
             *call,
             as_array,
