@@ -77,9 +77,9 @@ def tables(results: dict) -> str:
         lines += [
             f"### {setting}: ms per call (median), ratio = reference / torch",
             "",
-            "GEMM floor: np.matmul alone on the forward's im2col GEMM, over torch's whole forward time;"
-            " a numpy reference's forward ratio cannot go below it. Others' CPU: other processes' share of the"
-            " machine's CPU time while the row was measured.",
+            "GEMM floor: np.matmul alone on the forward's im2col GEMM (col2im's for conv_transpose2d), over"
+            " torch's whole forward time; a numpy reference's forward ratio cannot go below it. Others' CPU:"
+            " other processes' share of the machine's CPU time while the row was measured.",
             "",
             "| case | fwd reference | fwd torch | fwd ratio | GEMM floor"
             " | bwd reference | bwd torch | bwd ratio | others' CPU |",
@@ -99,8 +99,12 @@ def tables(results: dict) -> str:
         "### Reference memory and forward throughput",
         "",
         "Peak extra memory: tracemalloc's peak during the first call in a fresh process, the result included."
-        " GFLOP/s: 2·N·O·Ho·Wo·(C/groups)·kh·kw over the reference's forward time, and over np.matmul's time on the"
-        f" im2col GEMM's own shape (groups × (O/groups, K) @ (K, N·Ho·Wo)). A {square['size']}² float64 np.matmul"
+        " im2col: the float64 column matrix, (C/groups)·k^d × N·prod(out) per group; for conv_transpose2d"
+        " col2im's, (O/groups)·k^d × N·prod(in). GFLOP/s: 2·N·O·prod(out)·(C/groups)·k^d (conv_transpose2d:"
+        " 2·N·C·prod(in)·(O/groups)·k^d) over the reference's forward time, and over np.matmul's time on that"
+        " GEMM's own shape (groups × (M, K) @ (K, columns): im2col's (O/groups, C/groups·k^d) @ (.., N·prod(out)),"
+        " col2im's (O/groups·k^d, C/groups) @ (.., N·prod(in))). A"
+        f" {square['size']}² float64 np.matmul"
         f" reaches {square['1 thread']['gflops']:.1f} GFLOP/s on 1 thread,"
         f" {square['default threads']['gflops']:.1f} with the default threads.",
         "",
@@ -142,7 +146,7 @@ def markdown(results: dict, cases, args) -> str:
     malloc = "the default malloc" if args.default_malloc else " ".join(f"{k}={v}" for k, v in MALLOC_ENV.items())
     return "\n".join(
         [
-            "# reference vs torch: float64 CPU conv2d",
+            "# reference vs torch: float64 CPU conv2d, conv3d and conv_transpose2d",
             "",
             f"- command: `{env['command']}` (from the repository root)",
             f"- date: {env['date']}; reference: {env['reference']} (git {env['git']})",
@@ -156,10 +160,11 @@ def markdown(results: dict, cases, args) -> str:
             f"- each case in a fresh process with {malloc}; {args.repeats} interleaved repeats per side after warm-up,"
             f" each after a {SETTLE_SECONDS} s pause and about"
             f" {args.sample_seconds} s of calls; medians.",
-            "- torch forward: F.conv2d (after F.pad in the non-zero modes, as nn.Conv2d does); torch backward:"
-            " torch.autograd.grad of that graph for input, weight and bias.",
+            "- torch forward: F.conv2d / F.conv3d (after F.pad in the non-zero modes, as nn.Conv2d does) or"
+            " F.conv_transpose2d, without autograd; torch backward: torch.autograd.grad of that graph for input,"
+            " weight and bias. The reference: reference.<op> and reference.<op>_backward.",
             "",
-            "Cases (padding 1 for k3, 2 for k5, 0 for k1):",
+            "Cases (k, stride, padding and dilation alike along every axis):",
             "",
             *(f"- {c.name}: {c.describe()}" for c in cases),
             "",

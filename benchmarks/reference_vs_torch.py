@@ -1,25 +1,28 @@
-"""The float64 reference against torch's own float64 CPU conv2d: time, memory, throughput, agreement.
+"""The float64 reference against torch's own float64 CPU convolutions: time, memory, throughput, agreement.
 
 Run from the repository root (needs torch, numpy and threadpoolctl):
 
     python benchmarks/reference_vs_torch.py
 
-Each case is timed forward (reference.conv2d against F.conv2d, after F.pad for the non-zero
-padding modes, which is what nn.Conv2d does) and backward (reference.conv2d_backward against
-torch.autograd.grad of that graph for input, weight and bias: the gradients out.backward(g)
-leaves in .grad, without accumulating into them). Each case runs in a fresh process, shared by
-the two sides, with glibc's malloc told to keep freed memory (MALLOC_ENV; --default-malloc to
-not); the two sides' repeats are interleaved, each after a pause, after warm-up, and the median
-is reported. Two thread settings: one thread (torch.set_num_threads(1) and numpy's BLAS held to
-one thread through threadpoolctl), and the defaults.
+Each case (a conv2d, conv3d or conv_transpose2d) is timed forward (reference.conv2d against
+F.conv2d, after F.pad for the non-zero padding modes, which is what nn.Conv2d does; likewise
+reference.conv3d against F.conv3d, reference.conv_transpose2d against F.conv_transpose2d) and
+backward (reference.<op>_backward against torch.autograd.grad of that graph for input, weight
+and bias: the gradients out.backward(g) leaves in .grad, without accumulating into them). Each
+case runs in a fresh process, shared by the two sides, with glibc's malloc told to keep freed
+memory (MALLOC_ENV; --default-malloc to not); the two sides' repeats are interleaved, each
+after a pause, after warm-up, and the median is reported. Two thread settings: one thread
+(torch.set_num_threads(1) and numpy's BLAS held to one thread through threadpoolctl), and the
+defaults.
 
 Also reported: the reference's peak extra memory (tracemalloc, first call in a fresh process)
-against the im2col size; its forward GFLOP/s against np.matmul on the im2col GEMM's own shape
-(the practical ceiling, and with torch's time a floor for the ratio); and its agreement with
-torch relative to |x| conv |w| + |b|: above 1e-12 the script exits 1, so a fast but wrong
-reference fails. Other processes' CPU use is measured per row, and a row is measured again
-(after waiting for quiet) while it exceeds --max-busy: on a shared machine timings, above all
-multi-threaded ones, mean little.
+against the im2col size (col2im's for a transposed conv); its forward GFLOP/s against np.matmul
+on that GEMM's own shape (the practical ceiling, and with torch's time a floor for the ratio);
+and its agreement with torch relative to |x| conv |w| + |b| (reference.<op>_magnitude and
+<op>_backward_magnitude): above 1e-12 the script exits 1, so a fast but wrong reference fails.
+Other processes' CPU use is measured per row, and a row is measured again (after waiting for
+quiet) while it exceeds --max-busy: on a shared machine timings, above all multi-threaded ones,
+mean little.
 
 Results: printed, and written to reports/benchmarks.json and reports/benchmarks.md.
 --reference-from DIR times the `reference` package found in DIR instead (say, a worktree of
@@ -38,7 +41,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-from bench_cases import CASES, Case, reference_calls, torch_calls
+from bench_cases import CASES, Case, magnitudes, reference_calls, torch_calls
 from bench_report import AGREEMENT, MALLOC_ENV, THREADS, environment, markdown, tables
 from bench_timing import CpuShare, gemm_seconds, measured, time_pair
 
@@ -64,13 +67,10 @@ def peak_extra_bytes(case: Case, direction: str, reference_dir: Path) -> int:
 def measure_peak(name: str, direction: str, reference_dir: Path) -> int:
     reference, _ = load_reference(reference_dir)
     case = next(c for c in CASES if c.name == name)
-    a = case.arrays()
+    forward, backward = reference_calls(reference, case, case.arrays())
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    if direction == "forward":
-        reference.conv2d(a["x"], a["w"], a["b"], **case.kwargs())
-    else:
-        reference.conv2d_backward(a["g"], a["x"], a["w"], a["b"], **case.kwargs())
+    (forward if direction == "forward" else backward)()
     return tracemalloc.get_traced_memory()[1] - before
 
 
@@ -85,7 +85,7 @@ def measure_case(name: str, repeats: int, target: float, reference_dir: Path, ma
     reference, bounds = load_reference(reference_dir)
     default_threads = torch.get_num_threads()
     case = next(c for c in CASES if c.name == name)
-    kwargs, a = case.kwargs(), case.arrays()
+    a = case.arrays()
     torch_forward, torch_backward = torch_calls(case, a)
     ref_forward, ref_backward = reference_calls(reference, case, a)
 
@@ -93,10 +93,7 @@ def measure_case(name: str, repeats: int, target: float, reference_dir: Path, ma
         """max |reference - torch| / max(|x| conv |w| + |b|), per result."""
         ours = (ref_forward(), *ref_backward())
         theirs = (torch_forward(), *torch_backward())
-        scales = (
-            bounds.conv2d_magnitude(a["x"], a["w"], a["b"], **kwargs),
-            *bounds.conv2d_backward_magnitude(a["g"], a["x"], a["w"], a["b"], **kwargs),
-        )
+        scales = magnitudes(bounds, case, a)
         names = ("output", "grad_input", "grad_weight", "grad_bias")
         return {n: float(np.max(np.abs(o - t.numpy())) / np.max(s)) for n, o, t, s in zip(names, ours, theirs, scales)}
 

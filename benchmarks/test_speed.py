@@ -1,4 +1,5 @@
-"""pytest-benchmark view of the bench set: reference and torch float64 conv2d, side by side.
+"""pytest-benchmark view of the bench set: reference and torch float64 conv2d, conv3d and
+conv_transpose2d, side by side.
 
 Not part of the default run (pytest collects tests/ only). From the repository root:
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import torch
 
 from . import settings
-from .config import Conv2dConfig
+from .ops import op_of
+
+# torch's Python binding of its backend enum names no transposed oneDNN backend: "???"
+UNNAMED_BACKEND = "unnamed by torch"
 
 
-def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) -> str:
+def conv_backend(config, x: torch.Tensor, weight: torch.Tensor) -> str:
     """The backend name torch selects for this call, or 'unknown' where torch cannot say.
 
-    nn.Conv2d pads first for non-zero modes, and for an asymmetric 'same' torch pads the extra
+    nn.Conv*d pads first for non-zero modes, and for an asymmetric 'same' torch pads the extra
     row/column itself: the selection is asked about the convolution that really runs.
     """
     if not settings.current().judges_torch:
@@ -19,20 +22,32 @@ def conv_backend(config: Conv2dConfig, x: torch.Tensor, weight: torch.Tensor) ->
     select = getattr(torch._C, "_select_conv_backend", None)
     if select is None:
         return "unknown"
-    size, padding = config.kernel_call
-    shape = (*(x.shape if x.dim() == 4 else (1, *x.shape))[:2], *size)
+    op = op_of(config)
+    rank = op.dims + 2
+    if op.transposed:
+        size, padding = tuple(config.size), [p for p, _ in config.pads]
+        output_padding = list(config.output_paddings)
+    else:
+        size, padding = config.kernel_call
+        output_padding = [0] * op.dims
+    shape = (*(x.shape if x.dim() == rank else (1, *x.shape))[:2], *size)
     stand_in = torch.empty(shape, dtype=x.dtype, device=x.device)
-    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-        stand_in = stand_in.contiguous(memory_format=torch.channels_last)
+    memory_format = {4: torch.channels_last, 5: torch.channels_last_3d}.get(rank)
+    if memory_format is not None and x.dim() == rank and x.is_contiguous(memory_format=memory_format):
+        if not x.is_contiguous():
+            stand_in = stand_in.contiguous(memory_format=memory_format)
+    strides = config.stride_pair if op.name == "conv2d" else config.strides
+    dilations = config.dilation_pair if op.name == "conv2d" else config.dilations
     backend = select(
         stand_in,
         weight,
         None,
-        list(config.stride_pair),
+        list(strides),
         list(padding),
-        list(config.dilation_pair),
-        False,
-        [0, 0],
+        list(dilations),
+        op.transposed,
+        output_padding,
         config.groups,
     )
-    return str(backend).rsplit(".", 1)[-1]
+    name = str(backend).rsplit(".", 1)[-1]
+    return UNNAMED_BACKEND if name == "???" else name

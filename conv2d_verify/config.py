@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
 import reference
+from reference.padding import source_indices
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Geometry:
 class Conv2dConfig:
     """One nn.Conv2d and the input it is called on; its repr is the whole configuration."""
 
+    op: ClassVar[str] = "conv2d"  # ops.OPS; the other ops use family_config.ConvConfig
+    transposed: ClassVar[bool] = False
+
     in_channels: int
     out_channels: int
     kernel_size: int | tuple[int, int]
@@ -75,6 +80,32 @@ class Conv2dConfig:
         """The keyword arguments reference.conv2d shares with nn.Conv2d."""
         names = ("stride", "padding", "dilation", "groups", "padding_mode")
         return {name: getattr(self, name) for name in names}
+
+    def forward_sums(self) -> tuple[int, int]:
+        """(terms summed in the accumulator, partial sums added in the output dtype) per output."""
+        return self.in_channels // self.groups * self.kernel_pair[0] * self.kernel_pair[1], 0
+
+    def gradient_sums(self) -> dict[str, tuple[int, int]]:
+        """Per gradient, as forward_sums: grad_input sums out_channels/groups products per tap in the
+        accumulator, then up to kh*kw taps (col2im) and the padding fold; grad_weight and grad_bias
+        sum Ho*Wo products per image, then the images."""
+        images = 1 if self.batch is None else self.batch
+        pixels = self.geometry.out[0] * self.geometry.out[1]
+        kh, kw = self.kernel_pair
+        return {
+            "input": (self.out_channels // self.groups, kh * kw + self.fold_multiplicity()),
+            "weight": (pixels, images),
+            "bias": (pixels, images),
+        }
+
+    def fold_multiplicity(self) -> int:
+        """How many padded positions at most fold back onto one input pixel (1 for zeros)."""
+        if self.padding_mode == "zeros":
+            return 1
+        (top, bottom), (left, right) = self.pads
+        rows = np.bincount(source_indices(self.height, top, bottom, self.padding_mode)).max()
+        cols = np.bincount(source_indices(self.width, left, right, self.padding_mode)).max()
+        return int(rows * cols)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

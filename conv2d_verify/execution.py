@@ -26,16 +26,38 @@ LAYOUTS = {
 WEIGHT_LAYOUTS = ("contiguous", "channels_last", "sliced", "transposed")
 
 
-def layout_lines(name: str, layout: str) -> list[str]:
-    """Source that puts the 4-D tensor `name` into the layout (nothing for the plain one)."""
+# For 1-d and 3-d convolutions (family tests): the same layouts at their tensors' ranks.
+CHANNELS_LAST_BY_RANK = {
+    3: "{t}.transpose(1, 2).contiguous().transpose(1, 2)",  # (N, L, C) storage: torch names no format for it
+    4: LAYOUTS["channels_last"],
+    5: "{t}.contiguous(memory_format=torch.channels_last_3d)",
+}
+TRANSPOSED_BY_RANK = {
+    3: "{t}.permute(1, 2, 0).contiguous().permute(2, 0, 1)",  # the batch innermost
+    4: LAYOUTS["transposed"],
+    5: "{t}.transpose(-2, -1).contiguous().transpose(-2, -1)",  # H and W swapped
+}
+
+
+def layout_expression(layout: str, rank: int) -> str:
+    if layout == "channels_last":
+        return CHANNELS_LAST_BY_RANK[rank]
+    if layout == "transposed":
+        return TRANSPOSED_BY_RANK[rank]
+    return LAYOUTS[layout]
+
+
+def layout_lines(name: str, layout: str, rank: int = 4) -> list[str]:
+    """Source that puts the tensor `name` into the layout when it has the batched rank (nothing
+    for the plain layout, nor for an unbatched input)."""
     if layout == "contiguous":
         return []
-    return [f"if {name}.dim() == 4: {name} = {LAYOUTS[layout].format(t=name)}"]
+    return [f"if {name}.dim() == {rank}: {name} = {layout_expression(layout, rank).format(t=name)}"]
 
 
-def arranged(t: torch.Tensor, layout: str) -> torch.Tensor:
-    """t's values in the given memory layout (4-D tensors; others are returned as they are)."""
-    return t if t.dim() != 4 else eval(LAYOUTS[layout].format(t="t"), {"torch": torch, "t": t})
+def arranged(t: torch.Tensor, layout: str, rank: int = 4) -> torch.Tensor:
+    """t's values in the given memory layout (tensors of the batched rank; others as they are)."""
+    return t if t.dim() != rank else eval(layout_expression(layout, rank).format(t="t"), {"torch": torch, "t": t})
 
 
 def nnpack_flags(enabled: bool):
@@ -169,11 +191,11 @@ class Execution:
                 " say what ran"
             )
 
-    def arrange_input(self, x: torch.Tensor) -> torch.Tensor:
-        return arranged(x, self.input_layout)
+    def arrange_input(self, x: torch.Tensor, rank: int = 4) -> torch.Tensor:
+        return arranged(x, self.input_layout, rank)
 
-    def arrange_weight(self, w: torch.Tensor) -> torch.Tensor:
-        return arranged(w, self.weight_layout)
+    def arrange_weight(self, w: torch.Tensor, rank: int = 4) -> torch.Tensor:
+        return arranged(w, self.weight_layout, rank)
 
     @property
     def deterministic(self) -> bool:

@@ -11,38 +11,14 @@ import dataclasses
 
 import numpy as np
 
-import reference
-from reference.padding import source_indices
-
 from . import known_defects, records, repeats, tolerance
 from .backends import conv_backend
-from .calls import api_label, comparison, crashed_as_known, functional_conv2d, make_layer, run_observed
+from .calls import api_label, comparison, crashed_as_known, functional_call, make_layer, module_forward, run_observed
 from .config import Conv2dConfig
 from .execution import Execution
 from .judge import expect, judge, judge_repeat
+from .ops import op_of
 from .values import EXPONENT_STEP, as_numpy, case_arrays, on_device, within
-
-
-def fold_multiplicity(config: Conv2dConfig) -> int:
-    """How many padded positions at most fold back onto one input pixel (1 for zeros)."""
-    if config.padding_mode == "zeros":
-        return 1
-    (top, bottom), (left, right) = config.pads
-    rows = np.bincount(source_indices(config.height, top, bottom, config.padding_mode)).max()
-    cols = np.bincount(source_indices(config.width, left, right, config.padding_mode)).max()
-    return int(rows * cols)
-
-
-def sums_behind(config: Conv2dConfig) -> dict[str, tuple[int, int]]:
-    """Per gradient: (terms summed in the accumulator, partial sums added in the output dtype)."""
-    out_channels, _, kh, kw = config.weight_shape
-    images = 1 if config.batch is None else config.batch
-    pixels = config.output_shape[-1] * config.output_shape[-2]
-    return {
-        "input": (out_channels // config.groups, kh * kw + fold_multiplicity(config)),
-        "weight": (pixels, images),
-        "bias": (pixels, images),
-    }
 
 
 def finite_grad_output(recipe, x, w, b, config: Conv2dConfig, dtype: str) -> np.ndarray:
@@ -50,32 +26,36 @@ def finite_grad_output(recipe, x, w, b, config: Conv2dConfig, dtype: str) -> np.
     dtype's largest value (overflow is tested with the special values)."""
     ceiling = tolerance.LARGEST[dtype] / 16
     g = within(recipe.make(config.output_shape, EXPONENT_STEP[dtype]), ceiling)
-    bounds = reference.conv2d_backward_magnitude(g, x, w, b, **config.conv_kwargs())
+    bounds = op_of(config).backward_magnitude(g, x, w, b, **config.conv_kwargs())
     largest = max(float(a.max(initial=0.0)) for a in bounds if a is not None)
     return g if largest <= ceiling else np.ldexp(g, -int(np.ceil(np.log2(largest / ceiling))))
 
 
 def check_module_gradients(
-    dtype, case, grad, execution: Execution, api: str = "nn.Conv2d", wrap=lambda layer: layer
+    dtype, case, grad, execution: Execution, api: str | None = None, wrap=lambda layer: layer
 ) -> None:
     """Forward and backward through wrap(layer) (the layer itself, or torch.compile of it), its
-    weight in the execution's layout as model.to(memory_format=...) leaves it."""
+    weight in the execution's layout as model.to(memory_format=...) leaves it. api: the
+    module's own name (nn.Conv2d, nn.Conv3d, ...) unless given."""
     __tracebackhide__ = True
+    config, op = case.config, op_of(case.config)
     x, w, b = case_arrays(case, dtype)
-    layer = make_layer(case.config, dtype, w, b)
-    layer.weight.data = execution.arrange_weight(layer.weight.data)
-    check_gradients(api, case.config, dtype, x, grad, execution, wrap(layer), layer.weight, layer.bias)
+    layer = make_layer(config, dtype, w, b)
+    layer.weight.data = execution.arrange_weight(layer.weight.data, op.dims + 2)
+    forward = module_forward(config, wrap(layer))
+    check_gradients(api or op.module_api, config, dtype, x, grad, execution, forward, layer.weight, layer.bias)
 
 
 def check_functional_gradients(dtype, case, grad, execution: Execution) -> None:
-    """Forward and backward through the functional conv2d under test (F.conv2d, or --target),
-    its weight a leaf in the execution's layout."""
+    """Forward and backward through the functional op under test (F.conv2d or --target, F.conv3d,
+    ...), its weight a leaf in the execution's layout."""
     __tracebackhide__ = True
+    config, op = case.config, op_of(case.config)
     x, w, b = case_arrays(case, dtype)
-    wt = execution.arrange_weight(on_device(w, dtype)).detach().requires_grad_()
+    wt = execution.arrange_weight(on_device(w, dtype), op.dims + 2).detach().requires_grad_()
     bt = None if b is None else on_device(b, dtype).requires_grad_()
-    forward = lambda xt: functional_conv2d(case.config, xt, wt, bt)
-    check_gradients(api_label("F.conv2d"), case.config, dtype, x, grad, execution, forward, wt, bt)
+    forward = lambda xt: functional_call(config, xt, wt, bt)
+    check_gradients(api_label(op.functional_api), config, dtype, x, grad, execution, forward, wt, bt)
 
 
 def check_gradients(
@@ -87,7 +67,7 @@ def check_gradients(
     poisoned memory (repeats.rerun); gradients that then differ are judged as stale reads or
     nondeterminism."""
     __tracebackhide__ = True
-    xt = execution.arrange_input(on_device(x, dtype)).detach().requires_grad_()
+    xt = execution.arrange_input(on_device(x, dtype), op_of(config).dims + 2).detach().requires_grad_()
     held = (as_numpy(xt), as_numpy(weight), as_numpy(bias))  # "expanded" repeats the first image
     g = finite_grad_output(grad, *held, config, dtype)
     calls = f"{api} backward"
@@ -116,11 +96,12 @@ def check_gradients(
         regrad = lambda: (forward_and_backward(), tuple(None if leaf is None else leaf.grad for leaf in leaves))[1]
         disagreement = repeats.rerun(regrad, first, execution.deterministic)
     xs, ws, bs, gs = *held, as_numpy(gt)
-    expected = reference.conv2d_backward(gs, xs, ws, bs, **config.conv_kwargs())
-    bounds = reference.conv2d_backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
+    op = op_of(config)
+    expected = op.backward(gs, xs, ws, bs, **config.conv_kwargs())
+    bounds = op.backward_magnitude(gs, xs, ws, bs, **config.conv_kwargs())
     compared = comparison(api, config, dtype, str(xt.device), (xs, ws, bs), backend, execution, ran.kernels)
     compared = dataclasses.replace(compared, grad_output=gs)
-    for index, (name, (inner, outer)) in enumerate(sums_behind(config).items()):
+    for index, (name, (inner, outer)) in enumerate(config.gradient_sums().items()):
         if first[index] is None:
             continue
         allowance = tolerance.allowance_for(bounds[index], precision, (xs, ws, gs), inner, backend, outer)

@@ -25,7 +25,14 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-DIFFERENTIAL_MODULES = ("test_forward", "test_gradients", "test_backends", "test_cpu_low_precision")
+DIFFERENTIAL_MODULES = (
+    "test_forward",
+    "test_gradients",
+    "test_backends",
+    "test_cpu_low_precision",
+    "test_family_forward",
+    "test_family_gradients",
+)
 EXAMPLES_PER_TEST = 1000
 # Regions that name what a kernel sees; the rest (padding spelling, batching) would split one
 # defect into many signatures.

@@ -20,10 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from . import probes, settings
+from .backends import UNNAMED_BACKEND
 from .config import Conv2dConfig
 from .onednn import Kernel
+from .ops import OPS
 from .repro import COMPILED
 
 
@@ -56,7 +59,7 @@ class OneDNNKernel:
     passes: tuple[str, ...] = ("forward",)
 
     def possible(self, backend: str) -> bool:
-        return backend == "Mkldnn"
+        return backend in ("Mkldnn", UNNAMED_BACKEND)  # torch names no transposed oneDNN backend
 
     def ran(self, ran: Ran) -> bool:
         return self.matches([k.implementation for k in ran.kernels if k.pass_ in self.passes], probes.onednn_isa())
@@ -99,6 +102,35 @@ class AtenBackend:
 
 
 @dataclass(frozen=True)
+class OneDNNGemm:
+    """One of torch's own backends while it multiplies through oneDNN's GEMM (torch hands
+    bfloat16 GEMMs to oneDNN while torch.backends.mkldnn is enabled; oneDNN logs no primitive for
+    them), where oneDNN's ISA line matches `isa`."""
+
+    names: tuple[str, ...]
+    isa: str
+
+    def possible(self, backend: str) -> bool:
+        return backend in self.names
+
+    def ran(self, ran: Ran) -> bool:
+        return (
+            ran.backend in self.names
+            and bool(torch.backends.mkldnn.enabled)
+            and re.search(self.isa, probes.onednn_isa()) is not None
+        )
+
+    def unreachable_reason(self) -> str | None:
+        return None if probes.has_onednn() else "this torch has no oneDNN"
+
+    def covers(self, gradient: str | None) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return f"{'/'.join(self.names)} through oneDNN's GEMM on an ISA with /{self.isa}/"
+
+
+@dataclass(frozen=True)
 class TorchCode:
     """torch's own code around the kernels (padding, the compiler): any call of the listed APIs."""
 
@@ -134,8 +166,22 @@ class Raises:
         return f"raises /{self.pattern}/"
 
 
-# A kernel's defect shows through every call that reaches the kernel, compiled ones included.
-EVERY_CALL = ("nn.Conv2d", "F.conv2d", "nn.Conv2d backward", "F.conv2d backward", COMPILED, f"{COMPILED} backward")
+def calls_of(*op_names: str) -> tuple[str, ...]:
+    """Every call of these ops: module, functional and compiled, forward and backward."""
+    apis = [
+        api for name in op_names for api in (OPS[name].module_api, OPS[name].functional_api, OPS[name].compiled_api)
+    ]
+    return (*apis, *(f"{api} backward" for api in apis))
+
+
+# A kernel's defect shows through every call that reaches the kernel, compiled ones included:
+# conv1d runs conv2d's kernels on a height of 1, conv3d their 3-d builds (same oneDNN
+# implementations, one more axis). The transposed ops run oneDNN's deconvolution (its gradients on
+# the convolution kernels, named "conv:any+<kernel>") and torch's SlowTranspose kernels: an entry
+# covers them (EVERY_OP) where its kernel pattern names what they run, judged on the adjoint's
+# geometry (family_config.ConvConfig.geometry).
+EVERY_CALL = calls_of("conv2d", "conv1d", "conv3d")
+EVERY_OP = calls_of(*OPS)
 
 
 def release(version: str):
@@ -183,6 +229,8 @@ def nonfinite(array) -> bool:
 
 # oneDNN 3.3 to 3.4 (torch 2.2 to 2.4) name the brgemm forward kernel brgconv, later ones brg_conv_fwd
 BRGEMM_FORWARD = r"^(brg_conv_fwd|brgconv):"
+# the same kernels as a transposed op's backward_data runs them, behind oneDNN's deconvolution
+BRGEMM_FORWARD_OR_DECONV_DATA = r"^(conv:any\+)?(brg_conv_fwd|brgconv):"
 # oneDNN's kernels that skip taps over their own zero padding: all but x64:gemm:jit (im2col writes
 # the zeros out); seen on jit, jit_dw, jit_bf16, brg_conv_fwd (the AMX one for some shapes), brdgmm_dw, ref.
 SKIP_PADDING_TAPS = r"^(?!x64:gemm:jit$)"
@@ -201,8 +249,44 @@ KNOWN_DEFECTS = (
         where=(OneDNNKernel(BRGEMM_FORWARD),),
         effect=WRONG,
         applies=lambda config, dtype, operands: (
-            dtype == "bfloat16" and config.geometry.out[1] == 1 and config.geometry.stride[1] > 1
+            dtype == "bfloat16" and config.geometry.out[-1] == 1 and config.geometry.stride[-1] > 1
         ),
+    ),
+    KnownDefect(
+        name="onednn_amx_bf16_deconv_backward_data_unwritten_rows",
+        summary="bfloat16 conv_transpose2d/3d backward on oneDNN's AMX kernel (conv:any+brg_conv_fwd:*amx, the"
+        " deconvolution's backward_data pass) with an input one pixel wide and stride_w > 1: grad_input is right in"
+        " the first row of each depth plane only, later rows hold wrong values or stale memory (never written); the"
+        " brgemm forward kernel's out_w == 1 strided defect, reached through the deconvolution",
+        link="not yet filed upstream; reproducer tests/defects/onednn_amx_bf16_deconv_backward_data_unwritten_rows.py"
+        " (deterministic under glibc's MALLOC_PERTURB_); related: https://github.com/pytorch/pytorch/issues/169688",
+        # seen on 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; right on 2.0.1 and 2.1.2 (their deconvolution runs
+        # brgconv:*amx for backward_data); 2.2 to 2.4 not checked
+        affected=(("2.5.0", None),),
+        where=(OneDNNKernel(r"^conv:any\+(brg_conv_fwd|brgconv):.*amx", passes=("backward_data",)),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and one_pixel_wide_strided(config),
+        # conv_transpose1d's grad_input convolution has a single output row, never seen wrong
+        apis=tuple(api for api in calls_of("conv_transpose2d", "conv_transpose3d") if api.endswith(" backward")),
+    ),
+    KnownDefect(
+        name="onednn_amx_bf16_brgconv_depth_1_unwritten",
+        summary="bfloat16 conv3d on oneDNN's AMX brgemm forward kernel (brg_conv_fwd:*amx) with an input one plane"
+        " deep and padding in depth computes the whole output from a weight buffer it never wrote (stale memory"
+        " times the input) when the input channels per group are below 16, the kernel is wider than 1 with width"
+        " dilation 1, and the channel count is odd or channels * kernel width > 32; conv_transpose3d's grad_input"
+        " too (conv:any+brg_conv_fwd:*amx, on its out_channels); conv2d with a height of 1 is right",
+        link="not yet filed upstream; reproducer tests/defects/onednn_amx_bf16_brgconv_depth_1_unwritten.py"
+        " (deterministic under glibc's MALLOC_PERTURB_)",
+        # seen on 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; right on 2.0.1 and 2.1.2 (brgconv:*amx runs the same
+        # cases); 2.2 to 2.4 not checked
+        affected=(("2.5.0", None),),
+        where=(OneDNNKernel(BRGEMM_FORWARD_OR_DECONV_DATA + ".*amx", passes=("forward", "backward_data")),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and depth_1_padded_stale_weights(config),
+        # a transposed op's grad_input is this kernel's convolution of grad_output; its forward
+        # (brg_deconv:*amx+brg_conv_fwd:*amx) was right throughout
+        apis=(*calls_of("conv3d"), *(api for api in calls_of("conv_transpose3d") if api.endswith(" backward"))),
     ),
     KnownDefect(
         name="onednn_brgconv_all_padding_crash",
@@ -212,21 +296,31 @@ KNOWN_DEFECTS = (
         " (fixed by oneDNN PR 5944, in oneDNN v3.13 / torch 2.15.0)",
         # not on 2.0.1, 2.1.0, 2.1.2; the float16 brg_conv_fwd:avx10_1_512 case runs right on 2.15.0
         affected=(("2.2.0", "2.15.0"),),
-        where=(OneDNNKernel(BRGEMM_FORWARD + "(?!.*amx)"),),
+        where=(OneDNNKernel(BRGEMM_FORWARD_OR_DECONV_DATA + "(?!.*amx)", passes=("forward", "backward_data")),),
         effect=CRASHES,
         applies=lambda config, dtype, operands: half(dtype) and an_output_line_reads_padding_only(config),
+        apis=EVERY_OP,  # a transposed op's grad_input is this kernel's convolution of grad_output
     ),
     KnownDefect(
         name="onednn_amx_brgconv_all_padding_crash",
         summary="bfloat16 conv on oneDNN's AMX brgemm forward kernel (brg_conv_fwd:*amx) segfaults when every output"
         " row or column is computed from zero padding alone; the oneDNN v3.13 fix for the non-AMX kernel does not"
-        " cover it (torch 2.15.0 still crashes)",
+        " cover it (torch 2.15.0 still crashes); the transposed ops reach it through their grad_input and, when no"
+        " input pixel reaches any output row or column, through their forward (brg_deconv:*amx+brg_conv_fwd:*amx,"
+        " conv:any+brg_conv_bwd:*amx+brg_conv_fwd:*amx)",
         link="not yet filed upstream; related: https://github.com/uxlfoundation/oneDNN/issues/5942"
         " (the non-AMX kernel)",
         affected=(("2.2.0", None),),  # not on 2.0.1, 2.1.0, 2.1.2; crashes on 2.15.0 (oneDNN v3.13.3)
-        where=(OneDNNKernel(BRGEMM_FORWARD + ".*amx"),),
+        # the transposed ops' forward: seen on 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; not on 2.0.1, 2.1.2
+        where=(
+            OneDNNKernel(BRGEMM_FORWARD_OR_DECONV_DATA + ".*amx", passes=("forward", "backward_data")),
+            OneDNNKernel(r"^(brg_deconv|conv:any\+brg_conv_bwd):[^+]*amx\+(brg_conv_fwd|brgconv):.*amx"),
+        ),
         effect=CRASHES,
-        applies=lambda config, dtype, operands: half(dtype) and an_output_line_reads_padding_only(config),
+        applies=lambda config, dtype, operands: (
+            half(dtype) and (an_output_line_reads_padding_only(config) or an_output_line_reached_by_no_input(config))
+        ),
+        apis=EVERY_OP,  # a transposed op's grad_input is this kernel's convolution of grad_output
     ),
     KnownDefect(
         name="onednn_skips_zero_padding_taps",
@@ -260,9 +354,91 @@ KNOWN_DEFECTS = (
         " that meet the weight (inf * 0); seen on oneDNN ISAs without AMX",
         link="not yet filed upstream; reproducer tests/defects/onednn_bf16_gemm_nonfinite_weight_nan.py",
         affected=(("2.2.0", None),),  # seen on 2.2.2, 2.3.1, 2.6.0 and 2.13.0 (oneDNN capped at AVX512_CORE_BF16)
-        where=(OneDNNKernel(r"^x64:gemm:jit$", isa=r"^(?!.*AMX)"),),  # with AMX the same kernel name is right
+        # with AMX the same kernel name is right; the transposed ops run it as "conv:any+x64:gemm:jit"
+        where=(OneDNNKernel(r"^(conv:any\+)?x64:gemm:jit$", isa=r"^(?!.*AMX)"),),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and nonfinite(operands[1]),
+        apis=EVERY_OP,
+    ),
+    KnownDefect(
+        name="onednn_amx_bf16_deconv_nonfinite_weight_nan",
+        summary="bfloat16 conv_transpose1d/2d/3d on oneDNN's AMX deconvolution kernels (jit_deconvolution:*amx;"
+        " brg_deconv:*amx with brg_conv_fwd or brgconv_strided; conv:any+brgconv_strided:*amx) gives NaN at outputs"
+        " a nonfinite weight never reaches: the kernels multiply the weight by zeros there (stride gaps, beyond the"
+        " input's edges), inf * 0; any channel count; a nonfinite input is right",
+        link="not yet filed upstream; reproducer tests/defects/onednn_amx_bf16_deconv_nonfinite_weight_nan.py",
+        affected=(("2.0.1", None),),  # seen on 2.0.1, 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0
+        # torch 2.1.2's oneDNN names its stride-1 AMX deconvolution brgconv:avx512_core_amx; some grouped strided
+        # shapes run conv:any+brgconv_strided:*amx (seen on 2.5.1 to 2.15.0)
+        where=(OneDNNKernel(r"^(jit_deconvolution|brg_deconv|brgconv|conv:any\+brgconv_strided):.*amx"),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and nonfinite(operands[1]),
+        apis=tuple(
+            api
+            for api in calls_of("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+            if not api.endswith(" backward")
+        ),
+    ),
+    KnownDefect(
+        name="onednn_brgconv_strided_deconv_nonfinite_weight_nan",
+        summary="float32/float16/bfloat16 conv_transpose1d/2d/3d on oneDNN's strided deconvolution kernel without"
+        " AMX (conv:any+brgconv_strided, on torch 2.15 brg_deconv:*+brgconv_strided: avx512_core or avx2 for float32,"
+        " avx10_1_512 for float16, avx512_core_bf16 for bfloat16) gives NaN at an output"
+        " column a nonfinite weight never reaches when stride_w > 1: the kernel multiplies the weight tap by a zero"
+        " where it would read beyond the input's left or right edge (inf * 0); the stride gaps are right",
+        link="not yet filed upstream; reproducer tests/defects/onednn_brgconv_strided_deconv_nonfinite_weight_nan.py",
+        # seen on 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; 2.0.1 and 2.1.2 run other kernels on the reproducer's cases
+        # (right); 2.2 to 2.4 not checked
+        affected=(("2.5.0", None),),
+        # torch 2.15's oneDNN (v3.13) runs these shapes as brg_deconv:*+brgconv_strided, wrong alike; torch 2.5 to
+        # 2.14 run that name for other shapes, where it was right with nonfinite weights
+        where=(OneDNNKernel(r"^(conv:any|brg_deconv:[^+]*)\+brgconv_strided:(?!.*amx)"),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: (
+            dtype in ("float32", "float16", "bfloat16") and nonfinite_weight_beyond_width_edges(config, operands[1])
+        ),
+        apis=tuple(
+            api
+            for api in calls_of("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+            if not api.endswith(" backward")
+        ),
+    ),
+    KnownDefect(
+        name="onednn_bf16_brgconv_strided_deconv_nonfinite_input_nan",
+        summary="bfloat16 conv_transpose1d/2d/3d on oneDNN's strided deconvolution kernels without AMX"
+        " (conv:any+brgconv_strided:avx512_core_bf16, brg_deconv:avx512_core_bf16+brgconv_strided) gives NaN at"
+        " outputs a nonfinite input pixel never reaches (its own channel's or another group's) when the input"
+        " channels per group are odd: the channel pairs are padded with a zero weight that meets the pixel (inf * 0)",
+        link="not yet filed upstream; reproducer"
+        " tests/defects/onednn_bf16_brgconv_strided_deconv_nonfinite_input_nan.py",
+        # seen on 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; 2.0.1 and 2.1.2 run other kernels on the reproducer's cases
+        # (right); 2.2 to 2.4 not checked
+        affected=(("2.5.0", None),),
+        where=(OneDNNKernel(r"^(conv:any|brg_deconv:[^+]*)\+brgconv_strided:(?!.*amx)"),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: (
+            dtype == "bfloat16" and nonfinite(operands[0]) and (config.in_channels // config.groups) % 2 == 1
+        ),
+        apis=tuple(
+            api
+            for api in calls_of("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+            if not api.endswith(" backward")
+        ),
+    ),
+    KnownDefect(
+        name="onednn_f16_brg_deconv_column_nonfinite_weight_nan",
+        summary="float16 conv_transpose2d/3d on oneDNN's stride-1 deconvolution kernel without AMX"
+        " (brg_deconv:avx10_1_512+brg_conv_fwd) over a single column (input and kernel 1 wide, and for 3d 1 deep)"
+        " gives NaN at an output row a nonfinite weight never reaches: the flipped-weight convolution multiplies the"
+        " tap by its zero padding there (inf * 0), which it skips for wider inputs",
+        link="not yet filed upstream; reproducer tests/defects/onednn_f16_brg_deconv_column_nonfinite_weight_nan.py",
+        # seen on 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; 2.0.1 and 2.1.2 run other kernels on the reproducer's cases
+        # (right); 2.2 to 2.4 not checked
+        affected=(("2.5.0", None),),
+        where=(OneDNNKernel(r"^brg_deconv:(?!.*amx)[^+]*\+brg_conv_fwd:"),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "float16" and nonfinite(operands[1]) and single_column(config),
+        apis=tuple(api for api in calls_of("conv_transpose2d", "conv_transpose3d") if not api.endswith(" backward")),
     ),
     KnownDefect(
         name="onednn_bf16_subnormals_flushed",
@@ -273,9 +449,15 @@ KNOWN_DEFECTS = (
         affected=(("2.0.1", None),),  # the oldest release checked
         # x64:gemm:jit names no ISA: it flushes where oneDNN's ISA has the bf16 instructions ("... bfloat16
         # support", AVX10.1 (which includes AVX512_BF16), AMX), and keeps subnormals where it emulates them
-        where=(OneDNNKernel(r"avx512_core_bf16|amx"), OneDNNKernel(r"^x64:gemm:jit$", isa=r"bfloat16|AVX ?10|AMX")),
+        # (the transposed ops' "conv:any+" kernels too, and ref:any, which flushes at the same ISAs)
+        where=(
+            OneDNNKernel(r"avx512_core_bf16|amx"),
+            OneDNNKernel(r"^(conv:any\+)?(x64:gemm:jit|ref:any)$", isa=r"bfloat16|AVX ?10|AMX"),
+            OneDNNGemm(("SlowTranspose2d", "SlowTranspose3d"), isa=r"bfloat16|AVX ?10|AMX"),
+        ),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and reaches_bfloat16_subnormals(operands),
+        apis=EVERY_OP,  # the same instructions in oneDNN's deconvolution kernels (jit_deconvolution:*amx, ...)
     ),
     KnownDefect(
         name="onednn_amx_bf16_backward_weights_stale_taps",
@@ -289,6 +471,7 @@ KNOWN_DEFECTS = (
         where=(OneDNNKernel(r"amx", passes=("backward_weights",)),),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and reads_padding_only(config),
+        apis=EVERY_OP,  # conv:any+brgconv_bwd_w:*amx for the transposed ops, on their adjoint's taps
     ),
     KnownDefect(
         name="onednn_jit_bf16_backward_weights_stale_padding_columns",
@@ -300,9 +483,11 @@ KNOWN_DEFECTS = (
         " tests/defects/onednn_jit_bf16_backward_weights_stale_padding_columns.py, upstream-ready report"
         " reports/upstream/onednn_jit_bf16_backward_weights_stale_padding_columns.md",
         affected=(("2.0.1", None),),  # seen on 2.0.1, 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0
-        where=(OneDNNKernel(r"^jit_bf16:", passes=("backward_weights",)),),
+        # the transposed ops run it as conv:any+jit_bf16 for their grad_weight, on their adjoint's taps
+        where=(OneDNNKernel(r"^(conv:any\+)?jit_bf16:", passes=("backward_weights",)),),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and strided_padding_columns(config),
+        apis=EVERY_OP,
     ),
     KnownDefect(
         name="slow2d_bf16_accumulates_in_bfloat16",
@@ -324,7 +509,7 @@ KNOWN_DEFECTS = (
         where=(AtenBackend(("NnpackSpatial",), probes.nnpack_unavailable),),
         effect=Raises(r"NNPACK SpatialConvolution_updateOutput failed"),
         applies=lambda config, dtype, operands: any(
-            config.geometry.pads[axis][0] >= config.geometry.kernel[axis] for axis in (0, 1)
+            config.geometry.pads[axis][0] >= config.geometry.kernel[axis] for axis in range(len(config.geometry.kernel))
         ),
     ),
     KnownDefect(
@@ -356,8 +541,74 @@ KNOWN_DEFECTS = (
 
 
 def an_output_line_reads_padding_only(config: Conv2dConfig) -> bool:
-    """A whole output row or column is computed from zero padding alone."""
-    return config.geometry.only_padding(0) or config.geometry.only_padding(1)
+    """A whole output row or column (or plane) is computed from zero padding alone."""
+    return any(config.geometry.only_padding(axis) for axis in range(len(config.geometry.out)))
+
+
+def an_output_line_reached_by_no_input(config) -> bool:
+    """A transposed op along one of whose axes no output position is reached by any input pixel (the
+    whole output is the bias alone): the convolution its forward runs (flipped weights over the
+    padded input) reads padding alone in every output row or column along that axis."""
+    return config.transposed and any(not counts.any() for counts in config.taps_per_position())
+
+
+def one_pixel_wide_strided(config) -> bool:
+    """A transposed convolution's input is one pixel wide and stride_w > 1, so the convolution that
+    computes its grad_input (from grad_output) has an output one pixel wide and stride_w > 1."""
+    return config.size[-1] == 1 and config.strides[-1] > 1
+
+
+def depth_1_padded_stale_weights(config) -> bool:
+    """The convolution the brgemm kernel runs (a transposed op's adjoint, which computes its
+    grad_input) reads an input one plane deep with padding in depth (as the kernel sees it: torch
+    pads an asymmetric 'same' beforehand), with fewer than 16 input channels per group (a transposed
+    op's out_channels), a kernel wider than 1 at width dilation 1, and an odd channel count or
+    channels * kernel width > 32."""
+    g = config.geometry
+    if len(g.size) != 3:
+        return False
+    (before, after), width = g.pads[0], g.kernel[-1]
+    channels = (config.out_channels if config.transposed else config.in_channels) // config.groups
+    return (
+        g.size[0] + after - before == 1
+        and before > 0
+        and channels < 16
+        and width > 1
+        and g.dilation[-1] == 1
+        and (channels % 2 == 1 or channels * width > 32)
+    )
+
+
+def width_taps_beyond_edges(config) -> np.ndarray:
+    """Per width tap of a transposed op: whether some output column would take it from an input
+    column beyond the input's edges (an input index, not a stride gap, outside the input)."""
+    n, s, d, (p, _), k, out = (
+        config.size[-1],
+        config.strides[-1],
+        config.dilations[-1],
+        config.pads[-1],
+        config.kernel[-1],
+        config.out_size[-1],
+    )
+    source = np.arange(out)[:, None] + p - np.arange(k)[None, :] * d
+    return ((source % s == 0) & ((source // s < 0) | (source // s >= n))).any(axis=0)
+
+
+def nonfinite_weight_beyond_width_edges(config, weight) -> bool:
+    """A transposed op with stride_w > 1 whose nonfinite weight sits at a width tap that some output
+    column would take from beyond the input's edges."""
+    if weight is None or not config.transposed or config.strides[-1] == 1:
+        return False
+    nonfinite_taps = ~np.isfinite(weight).reshape(-1, weight.shape[-1]).all(axis=0)
+    return bool((nonfinite_taps & width_taps_beyond_edges(config)).any())
+
+
+def single_column(config) -> bool:
+    """A transposed conv2d/3d whose input and kernel are 1 wide (and for 3d 1 deep): one column."""
+    if not config.transposed or len(config.size) < 2:
+        return False
+    other = [axis for axis in range(len(config.size)) if axis != len(config.size) - 2]
+    return all(config.size[axis] == 1 and config.kernel[axis] == 1 for axis in other)
 
 
 def reads_padding_only(config: Conv2dConfig) -> bool:
@@ -367,11 +618,10 @@ def reads_padding_only(config: Conv2dConfig) -> bool:
 
 def strided_padding_columns(config: Conv2dConfig) -> bool:
     """stride_w > 1, and some weight tap column reads zero padding at every output position."""
-    return (
-        config.padding_mode == "zeros"
-        and config.stride_pair[1] > 1
-        and not config.taps_reading_pixels()[1].any(axis=0).all()
-    )
+    if config.padding_mode != "zeros" or config.geometry.stride[-1] == 1:
+        return False
+    some = config.taps_reading_pixels()[1]
+    return not some.reshape(-1, some.shape[-1]).any(axis=0).all()
 
 
 def reaches_bfloat16_subnormals(operands) -> bool:

@@ -38,19 +38,23 @@ class Kernel:
         return self.implementation if self.pass_ == "forward" else f"{self.implementation} ({self.pass_})"
 
 
+PRIMITIVES = ("convolution", "deconvolution")  # the transposed convolutions run oneDNN's deconvolution
+
+
 def parse_kernels(log: str) -> tuple[Kernel, ...]:
-    """The convolution kernels a verbose log names, creation or execution, in order of first mention.
+    """The (de)convolution kernels a verbose log names, creation or execution, in order of first mention.
 
     "onednn_verbose,v1,primitive,exec,cpu,convolution,<implementation>,<prop_kind>,..." (oneDNN 3);
     "onednn_verbose,exec,cpu,convolution,<implementation>,<prop_kind>,..." (oneDNN 2, torch 2.0/2.1)."""
     seen: dict[Kernel, None] = {}
     for line in log.splitlines():
         fields = line.split(",")
-        if not line.startswith(("onednn_verbose", "dnnl_verbose")) or "convolution" not in fields[:-2]:
+        primitive = next((f for f in fields[:-2] if f in PRIMITIVES), None)
+        if not line.startswith(("onednn_verbose", "dnnl_verbose")) or primitive is None:
             continue
         if not any(field == "exec" or field.startswith("create") for field in fields[:6]):
             continue
-        at = fields.index("convolution")
+        at = fields.index(primitive)
         seen.setdefault(Kernel(PASSES.get(fields[at + 2], fields[at + 2]), fields[at + 1]))
     return tuple(seen)
 

@@ -8,15 +8,24 @@ from __future__ import annotations
 from statistics import median
 
 from .execution import LAYOUTS, WEIGHT_LAYOUTS
-from .strategies import BOUNDARY_FOCI, CHANNEL_FOCI
+from .strategies import CHANNEL_FOCI
 
 FAIR_SHARE = 0.05
-REGIONS = (
-    *BOUNDARY_FOCI[1:],
+DRAWN_REGIONS = (
     *CHANNEL_FOCI[2:],
     *(f"input layout={name}" for name in LAYOUTS if name != "contiguous"),
     *(f"weight layout={name}" for name in WEIGHT_LAYOUTS if name != "contiguous"),
 )
+# a boundary focus whose region the configuration counts under another name
+FOCUS_REGION = {"output_padding": "output_padding > 0"}
+
+
+def regions_of(events: dict) -> list[str]:
+    """The regions a test's draws aim at: the boundary foci it drew (conv2d's or a family op's),
+    the wide channel counts and the layouts."""
+    foci = {name.removeprefix("focus: ").rsplit(", ", 1)[0] for name in events if name.startswith("focus: ")}
+    boundary = [FOCUS_REGION.get(focus, focus) for focus in sorted(foci - {"anywhere"})]
+    return [*boundary, *DRAWN_REGIONS]
 
 
 def shares(tests: dict[str, dict]) -> dict[str, dict[str, float]]:
@@ -28,7 +37,7 @@ def shares(tests: dict[str, dict]) -> dict[str, dict[str, float]]:
             continue
         drawn = events.get("batched", 0) + events.get("unbatched", 0)
         if drawn:
-            found[nodeid] = {region: events.get(region, 0) / of(region, events, drawn) for region in REGIONS}
+            found[nodeid] = {region: events.get(region, 0) / of(region, events, drawn) for region in regions_of(events)}
     return found
 
 
@@ -46,8 +55,9 @@ def share_table(tests: dict[str, dict]) -> tuple[str, list[str], list[list[str]]
     if not found:
         return None
     rows = []
-    for region in REGIONS:
-        by_test = {nodeid: share[region] for nodeid, share in found.items()}
+    every_region = dict.fromkeys(region for share in found.values() for region in share)
+    for region in every_region:
+        by_test = {nodeid: share[region] for nodeid, share in found.items() if region in share}
         lowest = min(by_test, key=by_test.get)
         under = sorted(nodeid.split("::")[-1] for nodeid, share in by_test.items() if share < FAIR_SHARE)
         rows.append(

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import settings
 from .execution import layout_lines
+from .ops import op_of
 from .repeats import POISON_SOURCE, STALE_READ
 
 
@@ -36,29 +37,32 @@ COMPILE_CALL = "torch.compile(dynamic=False, fullgraph=True)"  # how tests/test_
 def call_lines(api: str, config, dtype: str, execution, device: str = "cpu", leaves: bool = False) -> list[str]:
     """The torch call under test, as source lines that define `got`. leaves: the functional
     call's operands require grad, as x0, w0, b0 (in their layouts, before any padding)."""
+    op = op_of(config)
+    rank = op.dims + 2
     torch_dtype = f"torch.{dtype}"
     as_tensor = f"torch.from_numpy({{}}).to(device={device!r}, dtype={torch_dtype})"
-    if api == COMPILED:
-        *build, _ = call_lines("nn.Conv2d", config, dtype, execution, device)
-        return [*build, f"got = {COMPILE_CALL}(layer)(xt)"]
-    if api == "nn.Conv2d":
+    output_size = f", output_size={config.output_size_argument!r}" if getattr(config, "via_output_size", False) else ""
+    if api == op.compiled_api:
+        *build, _ = call_lines(op.module_api, config, dtype, execution, device)
+        return [*build, f"got = {COMPILE_CALL}(layer)(xt{output_size})"]
+    if api == op.module_api:
         return [
-            f"layer = torch.nn.Conv2d(**{config.layer_kwargs()!r}, dtype={torch_dtype}, device={device!r})",
+            f"layer = torch.nn.{op.module}(**{config.layer_kwargs()!r}, dtype={torch_dtype}, device={device!r})",
             "with torch.no_grad():",
             f"    layer.weight.copy_({as_tensor.format('w')})",
             f"    if b is not None: layer.bias.copy_({as_tensor.format('b')})",
-            *[line.replace("wt", "layer.weight.data") for line in layout_lines("wt", execution.weight_layout)],
+            *[line.replace("wt", "layer.weight.data") for line in layout_lines("wt", execution.weight_layout, rank)],
             f"xt = {as_tensor.format('x')}",
-            *layout_lines("xt", execution.input_layout),
-            "got = layer(xt)",
+            *layout_lines("xt", execution.input_layout, rank),
+            f"got = layer(xt{output_size})",
         ]
     kwargs = config.conv_kwargs()
-    mode = kwargs.pop("padding_mode")
+    mode = kwargs.pop("padding_mode", "zeros")
     lines = [
         f"xt, wt = {as_tensor.format('x')}, {as_tensor.format('w')}",
         f"bt = None if b is None else {as_tensor.format('b')}",
-        *layout_lines("xt", execution.input_layout),
-        *layout_lines("wt", execution.weight_layout),
+        *layout_lines("xt", execution.input_layout, rank),
+        *layout_lines("wt", execution.weight_layout, rank),
         *(FUNCTIONAL_LEAVES if leaves else []),
     ]
     if mode != "zeros":
@@ -70,7 +74,7 @@ def call_lines(api: str, config, dtype: str, execution, device: str = "cpu", lea
         lines = [f"from {module} import {function.split('.')[0]}", *lines]
         lines.append(f"got = {function}(xt, wt, bt, {args})")
     else:
-        lines.append(f"got = torch.nn.functional.conv2d(xt, wt, bt, {args})")
+        lines.append(f"got = torch.nn.functional.{op.name}(xt, wt, bt, {args})")
     return lines
 
 
@@ -85,7 +89,7 @@ GRADIENT_OF = {  # module calls, functional calls
 
 
 def is_module(api: str) -> bool:
-    return api.startswith(("nn.Conv2d", COMPILED))
+    return api.startswith(("nn.", "torch.compile("))
 
 
 def gradient_lines(api: str, config, dtype: str, execution, device: str, gradient: str) -> list[str]:

@@ -164,15 +164,13 @@ def conv2d_configs(
 
 def regions(config: Conv2dConfig) -> list[str]:
     """The corners of the space this configuration reaches (the foci's regions among them)."""
+    if config.op != "conv2d":
+        from .family_strategies import family_regions  # noqa: PLC0415 - it builds on this module
+
+        return family_regions(config)
     (kh, kw), stride, dilation = config.kernel_pair, config.stride_pair, config.dilation_pair
     per_group = config.in_channels // config.groups
-    padding = config.padding if isinstance(config.padding, str) else type(config.padding).__name__
-    reached = [
-        f"padding={padding}",
-        f"padding_mode={config.padding_mode}",
-        "groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"),
-        "unbatched" if config.batch is None else "batched",
-    ]
+    reached = shared_regions(config)
     checks = {
         "strided": max(stride) > 1,
         "dilated": max(dilation) > 1,
@@ -186,6 +184,18 @@ def regions(config: Conv2dConfig) -> list[str]:
         "non-square": kh != kw or config.height != config.width,
     }
     return reached + [name for name, holds in checks.items() if holds]
+
+
+def shared_regions(config) -> list[str]:
+    """The regions every op's configuration names the same way: padding kind and mode, groups, batching."""
+    per_group = config.in_channels // config.groups
+    padding = config.padding if isinstance(config.padding, str) else type(config.padding).__name__
+    return [
+        f"padding={padding}",
+        f"padding_mode={config.padding_mode}",
+        "groups=" + ("1" if config.groups == 1 else "depthwise" if per_group == 1 else "grouped"),
+        "unbatched" if config.batch is None else "batched",
+    ]
 
 
 def record_regions(config: Conv2dConfig) -> None:

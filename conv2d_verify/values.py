@@ -8,9 +8,8 @@ import math
 import numpy as np
 import torch
 
-import reference
-
 from . import settings, tolerance
+from .ops import op_of
 from .strategies import Conv2dCase
 
 TORCH_DTYPES = {
@@ -52,7 +51,7 @@ def case_arrays(case: Conv2dCase, dtype: str):
     x = within(case.input.make(config.input_shape, step), ceiling)
     w = within(case.weight.make(config.weight_shape, step), ceiling)
     b = within(case.bias.make((config.out_channels,), step), ceiling) if config.bias else None
-    excess = float(reference.conv2d_magnitude(x, w, b, **config.conv_kwargs()).max(initial=0.0)) / ceiling
+    excess = float(op_of(config).magnitude(x, w, b, **config.conv_kwargs()).max(initial=0.0)) / ceiling
     if excess > 1:
         halvings = math.ceil(math.log2(excess) / 2)
         x, w = np.ldexp(x, -halvings), np.ldexp(w, -halvings)

@@ -1,4 +1,5 @@
-"""Padding an (N, C, H, W) array by ((top, bottom), (left, right)) in torch's four modes.
+"""Padding an (N, C, *spatial) array by ((before, after), ...), one pair per spatial axis, in
+torch's four modes.
 
 Non-zero modes gather through an index map per axis, written out from the definitions
 (reflect excludes the edge pixel, replicate repeats it, circular wraps once), so that the
@@ -8,6 +9,8 @@ the axis. Zero padding is never negative here (spec.check_pads_fit rejects it, a
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -29,20 +32,25 @@ def source_indices(size: int, before: int, after: int, padding_mode: str) -> np.
 
 def pad_input(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
     """x padded by pads; x itself when there is nothing to pad."""
-    (top, bottom), (left, right) = pads
-    n, c, h, w = x.shape
-    if pads == ((0, 0), (0, 0)):
+    if all(pair == (0, 0) for pair in pads):
         return x
+    n, c, *size = x.shape
     if padding_mode == "zeros":
-        padded = np.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
-        padded[:, :, top : top + h, left : left + w] = x
+        shape, middle = [n, c], [slice(None), slice(None)]
+        for length, (before, after) in zip(size, pads):
+            shape.append(length + before + after)
+            middle.append(slice(before, before + length))
+        padded = np.zeros(shape, dtype=x.dtype)
+        padded[tuple(middle)] = x
         return padded
-    rows = source_indices(h, top, bottom, padding_mode)
-    cols = source_indices(w, left, right, padding_mode)
-    # one gather over flattened planes: unlike x[:, :, rows[:, None], cols], whose result is laid
+    sources = [source_indices(s, before, after, padding_mode) for s, (before, after) in zip(size, pads)]
+    # one gather over flattened volumes: unlike fancy indexing per axis, whose result is laid
     # out pixel-major, this is C-contiguous, which the im2col copy reads several times faster
-    plane = (rows[:, None] * w + cols[None, :]).ravel()
-    return np.take(x.reshape(n * c, h * w), plane, axis=1).reshape(n, c, len(rows), len(cols))
+    volume = np.zeros((), dtype=np.intp)  # the flat input index of each padded position
+    for axis_size, source in zip(size, sources):
+        volume = volume[..., None] * axis_size + source
+    gathered = np.take(x.reshape(n * c, math.prod(size)), volume.ravel(), axis=1)
+    return gathered.reshape(n, c, *(len(source) for source in sources))
 
 
 def fold_borders(grad: np.ndarray, size: int, before: int, after: int, padding_mode: str, axis: int) -> None:

@@ -1,7 +1,8 @@
-"""Argument checking for conv2d, with torch's rules and errors that name the bad argument.
+"""Argument checking for the conv family, with torch's rules and errors that name the bad argument.
 
-Everything here normalises what the caller passed (ints or pairs, padding strings, modes)
+Everything here normalises what the caller passed (ints or d-tuples, padding strings, modes)
 into plain tuples, or raises ValueError/TypeError. Nothing is ever given a silent default.
+The number of spatial axes d (1, 2 or 3) always comes from the op called, never from the data.
 """
 
 from __future__ import annotations
@@ -15,38 +16,60 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_STRINGS = ("same", "valid")
 
 Pair = tuple[int, int]
-Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
+Pads = tuple[Pair, ...]  # ((before, after), ...) per spatial axis: ((top, bottom), (left, right)) in 2-D
+
+AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+KERNEL = {1: "k", 2: "kh, kw", 3: "kd, kh, kw"}
 
 
 @dataclass(frozen=True)
 class Geometry:
-    """A validated convolution: what conv2d does once the arguments are understood."""
+    """A validated convolution: what the conv does once the arguments are understood."""
 
-    stride: Pair
-    dilation: Pair
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
     pads: Pads
     groups: int
     padding_mode: str
 
 
 def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    return type(value) is int or (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)))
+
+
+def as_tuple(value, d: int, name: str) -> tuple[int, ...]:
+    """An int, or a sequence of one or d ints (as torch accepts), as a d-tuple."""
+    if type(value) is int:  # the common case, without the slower checks below
+        return (value,) * d
+    if _is_int(value):
+        return (int(value),) * d
+    if isinstance(value, (tuple, list)) and len(value) in (1, d) and all(map(_is_int, value)):
+        return tuple(int(value[min(i, len(value) - 1)]) for i in range(d))
+    wanted = "a pair of ints" if d == 2 else f"a sequence of {d} ints"
+    raise TypeError(f"{name} must be an int or {wanted}, got {value!r}")
 
 
 def as_pair(value, name: str) -> Pair:
-    """An int, or a sequence of one or two ints (as torch accepts), as a pair."""
-    if _is_int(value):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(map(_is_int, value)):
-        return (int(value[0]), int(value[-1]))
-    raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return as_tuple(value, 2, name)
+
+
+def positive_tuple(value, d: int, name: str) -> tuple[int, ...]:
+    values = as_tuple(value, d, name)
+    if min(values) < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return values
 
 
 def positive_pair(value, name: str) -> Pair:
-    pair = as_pair(value, name)
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return pair
+    return positive_tuple(value, 2, name)
+
+
+def non_negative_tuple(value, d: int, name: str) -> tuple[int, ...]:
+    values = as_tuple(value, d, name)
+    if min(values) < 0:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return values
 
 
 def check_groups(groups) -> int:
@@ -57,17 +80,19 @@ def check_groups(groups) -> int:
     return int(groups)
 
 
-def check_padding_form(padding, padding_mode: str) -> None:
-    """A one-element padding sequence is only meaningful with zeros.
+def check_padding_form(padding, padding_mode: str, d: int = 2) -> None:
+    """A one-element padding sequence is only meaningful with zeros, when d > 1.
 
-    nn.Conv2d hands F.pad each padding value twice, so `padding=[p]` becomes F.pad(x, (p, p)),
-    which pads the width alone: 4-D input raises, and 3-D input gets a result that disagrees
-    with what `padding=[p]` means for 'zeros' (both axes). The reference rejects both.
+    nn.Conv2d (and Conv3d) hand F.pad each padding value twice, so `padding=[p]` becomes
+    F.pad(x, (p, p)), which pads the last axis alone: batched input raises, and unbatched
+    2-D input gets a result that disagrees with what `padding=[p]` means for 'zeros' (every
+    axis). The reference rejects both. For conv1d, [p] is simply the full padding.
     """
-    if padding_mode != "zeros" and isinstance(padding, (tuple, list)) and len(padding) == 1:
+    if d > 1 and padding_mode != "zeros" and isinstance(padding, (tuple, list)) and len(padding) == 1:
+        form = "a pair" if d == 2 else f"{d} values"
         raise ValueError(
             f"padding={padding!r} (one value in a sequence) works only with padding_mode='zeros';"
-            f" give an int or a pair for padding_mode={padding_mode!r}"
+            f" give an int or {form} for padding_mode={padding_mode!r}"
         )
 
 
@@ -77,26 +102,28 @@ def check_padding_mode(padding_mode) -> str:
     return padding_mode
 
 
-def resolve_padding(padding, kernel_size: Pair, dilation: Pair, stride: Pair) -> Pads:
-    """Pads as ((top, bottom), (left, right)).
+def resolve_padding(padding, kernel_size, dilation, stride) -> Pads:
+    """Pads as ((before, after), ...), one pair per axis of kernel_size.
 
-    'same' pads d*(k-1) in total per axis, the smaller half first: the odd pixel goes to the
-    bottom/right, as torch does. It is only legal with stride 1.
+    'same' pads d*(k-1) in total per axis, the smaller half first: the odd pixel goes after
+    (bottom/right/back), as torch does. It is only legal with stride 1.
     """
+    d = len(kernel_size)
     if isinstance(padding, str):
         if padding not in PADDING_STRINGS:
-            raise ValueError(f"padding must be an int, a pair or one of {PADDING_STRINGS}, got {padding!r}")
+            form = "a pair" if d == 2 else f"a sequence of {d} ints"
+            raise ValueError(f"padding must be an int, {form} or one of {PADDING_STRINGS}, got {padding!r}")
         if padding == "valid":
-            return ((0, 0), (0, 0))
-        if stride != (1, 1):
-            raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
-        totals = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
+            return ((0, 0),) * d
+        if any(s != 1 for s in stride):
+            raise ValueError(f"padding='same' needs stride 1, got stride={tuple(stride)}")
+        totals = [dil * (k - 1) for dil, k in zip(dilation, kernel_size)]
         return tuple((total // 2, total - total // 2) for total in totals)
-    pad_h, pad_w = as_pair(padding, "padding")
-    return ((pad_h, pad_h), (pad_w, pad_w))  # negative pads crop; check_pads_fit rules on them
+    # negative pads crop; check_pads_fit rules on them
+    return tuple((p, p) for p in as_tuple(padding, d, "padding"))
 
 
-def check_pads_fit(pads: Pads, spatial: Pair, padding_mode: str) -> None:
+def check_pads_fit(pads: Pads, spatial, padding_mode: str) -> None:
     """The pads torch accepts for this mode and input size.
 
     'zeros' pads inside the convolution, which rejects negative padding. The other modes pad
@@ -104,13 +131,13 @@ def check_pads_fit(pads: Pads, spatial: Pair, padding_mode: str) -> None:
     each pad < the axis size, circular each pad <= the axis size.
     """
     if padding_mode == "zeros":
-        if min(min(pads[0]), min(pads[1])) < 0:
+        if min(min(pair) for pair in pads) < 0:
             raise ValueError(
                 f"negative padding {pads} is not supported with padding_mode='zeros'"
                 " (the other padding modes crop instead)"
             )
         return
-    for axis, (before_after, size) in zip(("height", "width"), zip(pads, spatial)):
+    for axis, before_after, size in zip(AXES[len(pads)], pads, spatial):
         if size + sum(before_after) < 1:
             raise ValueError(f"padding {before_after} crops the input {axis} {size} to nothing")
         largest = max(before_after)
@@ -127,9 +154,8 @@ def check_pads_fit(pads: Pads, spatial: Pair, padding_mode: str) -> None:
 
 
 def check_real(array: np.ndarray, name: str) -> None:
-    if array.dtype == np.bool_ or not (
-        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
-    ):
+    # floating or integer as np.issubdtype sees them (timedelta64 included), at a fraction of its cost
+    if array.dtype.kind not in "fium":
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
 
 
@@ -165,17 +191,26 @@ def as_float64_operands(input, weight, bias):
     return as_float["input"], as_float["weight"], as_float.get("bias")
 
 
-def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, groups: int) -> None:
-    """Ranks and channel counts: input (N, C, H, W), weight (O, C/groups, kh, kw), bias (O,)."""
-    if input.ndim != 4:
-        raise ValueError(f"input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {input.shape}")
-    if weight.ndim != 4:
-        raise ValueError(f"weight must be 4-D (out_channels, in_channels/groups, kh, kw), got shape {weight.shape}")
-    if min(input.shape[2:]) < 1 and min(input.shape[:2]) > 0:
+def check_ranks(input: np.ndarray, weight: np.ndarray, d: int, weight_layout: str) -> None:
+    """input batched (N, C, *spatial) by now, weight (d+2)-D."""
+    if input.ndim != d + 2:
         raise ValueError(
-            "input height and width must be positive unless the batch or the channels are empty,"
-            f" got shape {input.shape}"
+            f"input must be {d + 1}-D (C, {SPATIAL[d]}) or {d + 2}-D (N, C, {SPATIAL[d]}), got shape {input.shape}"
         )
+    if weight.ndim != d + 2:
+        raise ValueError(f"weight must be {d + 2}-D ({weight_layout}, {KERNEL[d]}), got shape {weight.shape}")
+
+
+def _check_spatial(input: np.ndarray, d: int, unless: str) -> None:
+    if min(input.shape[2:]) < 1 and min(input.shape[:2]) > 0:
+        names = " and ".join(AXES[d]) if d < 3 else "depth, height and width"
+        raise ValueError(f"input {names} must be positive unless {unless}, got shape {input.shape}")
+
+
+def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, groups: int, d: int = 2) -> None:
+    """Ranks and channel counts: input (N, C, *spatial), weight (O, C/groups, *k), bias (O,)."""
+    check_ranks(input, weight, d, "out_channels, in_channels/groups")
+    _check_spatial(input, d, "the batch or the channels are empty")
     # Torch accepts an empty batch and zero in_channels (weight.shape[1] == 0: the output is the
     # bias, or zeros), but not zero out_channels or an empty kernel.
     if weight.shape[0] < 1:
@@ -196,17 +231,61 @@ def check_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | Non
         raise ValueError(f"bias must have shape ({out_channels},), got {bias.shape}")
 
 
+def check_transposed_operands(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, groups: int, d: int):
+    """Ranks and channel counts for a transposed conv: input (N, C_in, *spatial),
+    weight (C_in, C_out/groups, *k), bias (C_out,). Unlike the conv, torch wants at least one
+    input channel; an empty input axis is accepted only with an empty batch."""
+    check_ranks(input, weight, d, "in_channels, out_channels/groups")
+    _check_spatial(input, d, "the batch is empty")
+    in_channels, outs_per_group = weight.shape[:2]
+    if in_channels < 1:
+        raise ValueError(f"in_channels (weight.shape[0]) must be positive, got weight of shape {weight.shape}")
+    if outs_per_group < 1:
+        raise ValueError(f"out_channels (weight.shape[1]) must be positive, got weight of shape {weight.shape}")
+    if min(weight.shape[2:]) < 1:
+        raise ValueError(f"kernel_size must be positive, got weight of shape {weight.shape}")
+    if in_channels % groups:
+        raise ValueError(f"in_channels (weight.shape[0]={in_channels}) must be divisible by groups={groups}")
+    if input.shape[1] != in_channels:
+        raise ValueError(
+            f"input has {input.shape[1]} channels, but weight of shape {weight.shape} expects in_channels={in_channels}"
+        )
+    if bias is not None and bias.shape != (outs_per_group * groups,):
+        raise ValueError(f"bias must have shape ({outs_per_group * groups},) (out_channels), got {bias.shape}")
+
+
 def check_input_paddable(input_shape: tuple[int, ...], padding_mode: str) -> None:
-    """F.pad's reflect and replicate refuse an input with no channels (even for zero pads)."""
-    if padding_mode in ("reflect", "replicate") and input_shape[1] == 0:
-        raise ValueError(f"padding_mode={padding_mode!r} cannot pad an input with no channels, got shape {input_shape}")
+    """F.pad's reflect and replicate refuse an input with no channels or an empty axis (even for
+    zero pads, and even with an empty batch)."""
+    if padding_mode in ("reflect", "replicate") and min(input_shape[1:]) == 0:
+        raise ValueError(
+            f"padding_mode={padding_mode!r} cannot pad an input with no channels or an empty axis,"
+            f" got shape {input_shape}"
+        )
 
 
-def check_kernel_fits(padded_hw: Pair, kernel_size: Pair, dilation: Pair, pads: Pads | None = None) -> None:
-    extent = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size))
-    if extent[0] > padded_hw[0] or extent[1] > padded_hw[1]:
+def check_kernel_fits(padded_size, kernel_size, dilation, pads: Pads | None = None) -> None:
+    extent = tuple(dil * (k - 1) + 1 for dil, k in zip(dilation, kernel_size))
+    if any(e > p for e, p in zip(extent, padded_size)):
         after_padding = "" if pads is None else f" after padding {pads}"
         raise ValueError(
-            f"kernel_size {kernel_size} with dilation {dilation} spans {extent[0]}x{extent[1]},"
-            f" larger than the input{after_padding}: {padded_hw[0]}x{padded_hw[1]}"
+            f"kernel_size {tuple(kernel_size)} with dilation {tuple(dilation)} spans {'x'.join(map(str, extent))},"
+            f" larger than the input{after_padding}: {'x'.join(map(str, padded_size))}"
+        )
+
+
+def transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation) -> tuple[int, ...]:
+    """(in-1)*s - 2p + d*(k-1) + output_padding + 1 per axis, as torch sizes a transposed conv."""
+    return tuple(
+        (i - 1) * s - 2 * p + dil * (k - 1) + op + 1
+        for i, k, s, p, op, dil in zip(size, kernel_size, stride, padding, output_padding, dilation)
+    )
+
+
+def check_output_padding(output_padding, stride, dilation) -> None:
+    """Torch's rule: per axis, output_padding < stride or output_padding < dilation."""
+    if any(op >= s and op >= dil for op, s, dil in zip(output_padding, stride, dilation)):
+        raise ValueError(
+            f"output_padding {output_padding} must be smaller than either stride {stride} or"
+            f" dilation {dilation} on every axis"
         )

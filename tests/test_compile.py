@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from conv2d_verify import probes
 from conv2d_verify.calls import check_call, make_layer
+from conv2d_verify.compiled import compiled, graphs_compiled
 from conv2d_verify.execution import executions
 from conv2d_verify.gradients import check_module_gradients
-from conv2d_verify.repro import COMPILE_CALL, COMPILED
+from conv2d_verify.repro import COMPILED
 from conv2d_verify.settings import current as run_settings
 from conv2d_verify.strategies import differential_cases, value_recipes
 from conv2d_verify.values import case_arrays, on_device
@@ -29,20 +30,6 @@ pytestmark = [
 # Each example compiles: a tenth of the profile's examples, at least 10.
 examples = settings(max_examples=max(10, settings.default.max_examples // 10))
 plain_execution = executions(mkldnn=st.just(True), nnpack=st.just(False), thread_counts=(run_settings().threads,))
-
-
-def compiled(layer: torch.nn.Module):
-    import torch._dynamo as dynamo  # noqa: PLC0415 - slow to import; only these tests need it
-
-    dynamo.reset()
-    dynamo.utils.counters.clear()
-    return eval(COMPILE_CALL, {"torch": torch})(layer)
-
-
-def graphs_compiled() -> int:
-    import torch._dynamo as dynamo  # noqa: PLC0415
-
-    return int(dynamo.utils.counters["stats"]["unique_graphs"])
 
 
 @examples
