@@ -490,6 +490,43 @@ KNOWN_DEFECTS = (
         apis=EVERY_OP,
     ),
     KnownDefect(
+        name="onednn_jit_bf16_backward_weights_3d_kernel_exceeds_input",
+        summary="bfloat16 conv3d backward on oneDNN's jit_bf16 weight-gradient kernel (jit_bf16:avx512_core_bf16 and"
+        " the emulated jit_bf16:avx512_core: 16 or more channels on AVX-512 CPUs without AMX) with a kernel deeper"
+        " than the input and two or more output planes, or taller than the input (with two or more output planes,"
+        " or more top-padding rows per stride than output rows): its 3-d depth loop and the height loop inside it"
+        " lose track of the taps, so grad_weight comes out wrong (0 or stale memory at taps that read the input),"
+        " or the call hangs, or writes outside the weight buffer (glibc aborts: 'free(): invalid pointer', 'double"
+        " free or corruption'); conv1d and conv2d are right; conv_transpose3d's grad_weight too (conv:any+jit_bf16)",
+        link="not yet filed upstream; reproducer"
+        " tests/defects/onednn_jit_bf16_backward_weights_3d_kernel_exceeds_input.py (its cases wrong every run under"
+        " glibc's MALLOC_PERTURB_)",
+        # seen on 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0; 2.0.1 (oneDNN 2.7) gets the taller-kernel case wrong
+        # and the reproducer's deeper-kernel cases right
+        affected=(("2.0.1", None),),
+        # "forward" too, though the defect is in backward_weights: a crash is matched on the call's forward passes
+        # (crash_from); the apis are the backward calls alone, where jit_bf16 runs the forward as well
+        where=(OneDNNKernel(r"^(conv:any\+)?jit_bf16:", passes=("forward", "backward_weights")),),
+        effect=CRASHES,  # a hang or an abort can strike anywhere in the region: it runs in a child process
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and kernel_exceeds_3d_input(config),
+        apis=tuple(api for api in EVERY_OP if api.endswith(" backward")),
+    ),
+    KnownDefect(
+        name="onednn_jit_bf16_backward_weights_3d_strided_depth_padding",
+        summary="bfloat16 conv3d backward on oneDNN 2.7's jit_bf16 weight-gradient kernel (torch 2.0;"
+        " jit_bf16:avx512_core_bf16 and the emulated jit_bf16:avx512_core: 16 or more channels on AVX-512 CPUs"
+        " without AMX) with a depth stride above 1, depth padding and two or more output planes: grad_weight holds"
+        " stale memory at some taps; conv_transpose3d's grad_weight too (its deconvolution's backward_weights)",
+        link="not yet filed upstream (oneDNN 3.1 and later are right);"
+        " reproducer tests/defects/onednn_jit_bf16_backward_weights_3d_strided_depth_padding.py",
+        affected=(("2.0.1", "2.1.0"),),  # seen on 2.0.1; right on 2.1.2, 2.5.1, 2.9.1, 2.13.0, 2.14.1, 2.15.0
+        # torch 2.0 names the deconvolution's kernels without the "conv:any+" prefix
+        where=(OneDNNKernel(r"^(conv:any\+)?jit_bf16:", passes=("backward_weights",)),),
+        effect=WRONG,
+        applies=lambda config, dtype, operands: dtype == "bfloat16" and strided_padded_depth(config),
+        apis=EVERY_OP,
+    ),
+    KnownDefect(
         name="slow2d_bf16_accumulates_in_bfloat16",
         summary="bfloat16 conv (forward and grad_input) on torch's own Slow2d/SlowDilated2d kernels sums in bfloat16,"
         " not float32: the error grows with the reduction length (258 ones sum to 256)",
@@ -622,6 +659,29 @@ def strided_padding_columns(config: Conv2dConfig) -> bool:
         return False
     some = config.taps_reading_pixels()[1]
     return not some.reshape(-1, some.shape[-1]).any(axis=0).all()
+
+
+def kernel_exceeds_3d_input(config) -> bool:
+    """A 3-d convolution as the kernel runs it (a transposed op's adjoint; torch pads an asymmetric
+    'same' beforehand) whose kernel is deeper than the input (dilated extent) with two or more output
+    planes, or taller than the input with two or more output planes or with more rows of top padding
+    per stride than output rows (oneDNN's loop over the top-padding rows then runs past the output)."""
+    g = config.geometry
+    if len(g.size) != 3:
+        return False
+    size = [n + after - before for n, (before, after) in zip(g.size, g.pads)]
+    extent = [d * (k - 1) + 1 for k, d in zip(g.kernel, g.dilation)]
+    top_rows = -(-g.pads[1][0] // g.stride[1])
+    deeper = extent[0] > size[0] and g.out[0] >= 2
+    taller = extent[1] > size[1] and (g.out[0] >= 2 or top_rows > g.out[1])
+    return deeper or taller
+
+
+def strided_padded_depth(config) -> bool:
+    """A 3-d convolution as the kernel runs it (a transposed op's adjoint) with a depth stride above 1,
+    depth padding and two or more output planes."""
+    g = config.geometry
+    return len(g.size) == 3 and g.stride[0] > 1 and g.pads[0][0] > 0 and g.out[0] >= 2
 
 
 def reaches_bfloat16_subnormals(operands) -> bool:

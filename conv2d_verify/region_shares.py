@@ -8,6 +8,7 @@ from __future__ import annotations
 from statistics import median
 
 from .execution import LAYOUTS, WEIGHT_LAYOUTS
+from .hunt import DIFFERENTIAL_MODULES
 from .strategies import CHANNEL_FOCI
 
 FAIR_SHARE = 0.05
@@ -33,7 +34,9 @@ def shares(tests: dict[str, dict]) -> dict[str, dict[str, float]]:
     found = {}
     for nodeid, test in tests.items():
         events = (test.get("statistics") or {}).get("events") or {}
-        if not any(name.startswith("focus: ") for name in events):
+        module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        # the special-value tests draw focused cases too, but not the layouts
+        if module not in DIFFERENTIAL_MODULES or not any(name.startswith("focus: ") for name in events):
             continue
         drawn = events.get("batched", 0) + events.get("unbatched", 0)
         if drawn:

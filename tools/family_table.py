@@ -2,6 +2,8 @@
 
     python tools/family_table.py [REPORT_DIR ...] > reports/family.md
 
+(`reports/family.md` is tracked: the README's per-op table comes from it.)
+
 Reads each run's results.json (the examples the suite judged) and merges them: the worst
 error / allowance and in eps * magnitude bound per op, output (forward, grad_input, grad_weight,
 grad_bias) and dtype, over the examples that were held to the reference (a known defect's are
@@ -61,9 +63,11 @@ def main(folders: list[str]) -> None:
                 cells.append(f"{of_allowance:.2f} ({in_eps:.2f} eps, {examples})" if examples else "-")
             print(f"| {op} | {output} | " + " | ".join(cells) + " |")
     print("\nCells: worst error / allowance (worst error in eps * magnitude bound, examples judged).\n")
+    print("Backends and oneDNN kernels each op reached (examples):\n")
     for op in ops:
+        onednn = sorted(name for name in kernels[op] if name.startswith("oneDNN "))
         reached = ", ".join(f"{name} ({count})" for name, count in sorted(kernels[op].items()))
-        print(f"- {op}: {reached}")
+        print(f"- {op}, {len(onednn)} oneDNN kernels (implementation and pass): {reached}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from conv2d_verify.ops import FAMILY, OPS
+
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
@@ -16,6 +18,17 @@ def forward(dtype: str):
         "test_forward.py::",
         f"[{dtype}]",
         lambda row: row["api"] in ("nn.Conv2d", "F.conv2d") and row["dtype"] == dtype,
+    )
+
+
+def family(op: str):
+    """A family op's differential and special-value tests (their ids end in "-<op>]"), and every
+    check of the op in the worst-error table (its module's and functional's names)."""
+    names = (OPS[op].module, op)
+    return (
+        "test_family_",
+        f"-{op}]",
+        lambda row: any(f"{name})" in row["api"] + ")" or f"{name} " in row["api"] for name in names),
     )
 
 
@@ -31,6 +44,8 @@ AREAS = {
     "seed blog": ("test_seed_blog", "", None),
     "reference self-checks": ("test_reference_", "", None),
     "meta-tests": ("test_meta_", "", None),
+    **{f"{op}: forward, gradients, special values": family(op) for op in FAMILY},
+    "family invalid-input parity": ("test_family_invalid_parity", "", None),
 }
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
 
