@@ -36,8 +36,10 @@ def conv_backend(config, x: torch.Tensor, weight: torch.Tensor) -> str:
     if memory_format is not None and x.dim() == rank and x.is_contiguous(memory_format=memory_format):
         if not x.is_contiguous():
             stand_in = stand_in.contiguous(memory_format=memory_format)
-    strides = config.stride_pair if op.name == "conv2d" else config.strides
-    dilations = config.dilation_pair if op.name == "conv2d" else config.dilations
+    strides, dilations = (
+        config.geometry.stride,
+        config.geometry.dilation,
+    )  # the kernel call's (a transposed op's adjoint)
     backend = select(
         stand_in,
         weight,

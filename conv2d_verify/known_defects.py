@@ -174,6 +174,14 @@ def calls_of(*op_names: str) -> tuple[str, ...]:
     return (*apis, *(f"{api} backward" for api in apis))
 
 
+def forward_calls(*op_names: str) -> tuple[str, ...]:
+    return tuple(api for api in calls_of(*op_names) if not api.endswith(" backward"))
+
+
+def backward_calls(*op_names: str) -> tuple[str, ...]:
+    return tuple(api for api in calls_of(*op_names) if api.endswith(" backward"))
+
+
 # A kernel's defect shows through every call that reaches the kernel, compiled ones included:
 # conv1d runs conv2d's kernels on a height of 1, conv3d their 3-d builds (same oneDNN
 # implementations, one more axis). The transposed ops run oneDNN's deconvolution (its gradients on
@@ -267,7 +275,7 @@ KNOWN_DEFECTS = (
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and one_pixel_wide_strided(config),
         # conv_transpose1d's grad_input convolution has a single output row, never seen wrong
-        apis=tuple(api for api in calls_of("conv_transpose2d", "conv_transpose3d") if api.endswith(" backward")),
+        apis=backward_calls("conv_transpose2d", "conv_transpose3d"),
     ),
     KnownDefect(
         name="onednn_amx_bf16_brgconv_depth_1_unwritten",
@@ -286,7 +294,7 @@ KNOWN_DEFECTS = (
         applies=lambda config, dtype, operands: dtype == "bfloat16" and depth_1_padded_stale_weights(config),
         # a transposed op's grad_input is this kernel's convolution of grad_output; its forward
         # (brg_deconv:*amx+brg_conv_fwd:*amx) was right throughout
-        apis=(*calls_of("conv3d"), *(api for api in calls_of("conv_transpose3d") if api.endswith(" backward"))),
+        apis=(*calls_of("conv3d"), *backward_calls("conv_transpose3d")),
     ),
     KnownDefect(
         name="onednn_brgconv_all_padding_crash",
@@ -373,11 +381,7 @@ KNOWN_DEFECTS = (
         where=(OneDNNKernel(r"^(jit_deconvolution|brg_deconv|brgconv|conv:any\+brgconv_strided):.*amx"),),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "bfloat16" and nonfinite(operands[1]),
-        apis=tuple(
-            api
-            for api in calls_of("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-            if not api.endswith(" backward")
-        ),
+        apis=forward_calls("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"),
     ),
     KnownDefect(
         name="onednn_brgconv_strided_deconv_nonfinite_weight_nan",
@@ -397,11 +401,7 @@ KNOWN_DEFECTS = (
         applies=lambda config, dtype, operands: (
             dtype in ("float32", "float16", "bfloat16") and nonfinite_weight_beyond_width_edges(config, operands[1])
         ),
-        apis=tuple(
-            api
-            for api in calls_of("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-            if not api.endswith(" backward")
-        ),
+        apis=forward_calls("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"),
     ),
     KnownDefect(
         name="onednn_bf16_brgconv_strided_deconv_nonfinite_input_nan",
@@ -419,11 +419,7 @@ KNOWN_DEFECTS = (
         applies=lambda config, dtype, operands: (
             dtype == "bfloat16" and nonfinite(operands[0]) and (config.in_channels // config.groups) % 2 == 1
         ),
-        apis=tuple(
-            api
-            for api in calls_of("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-            if not api.endswith(" backward")
-        ),
+        apis=forward_calls("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"),
     ),
     KnownDefect(
         name="onednn_f16_brg_deconv_column_nonfinite_weight_nan",
@@ -438,7 +434,7 @@ KNOWN_DEFECTS = (
         where=(OneDNNKernel(r"^brg_deconv:(?!.*amx)[^+]*\+brg_conv_fwd:"),),
         effect=WRONG,
         applies=lambda config, dtype, operands: dtype == "float16" and nonfinite(operands[1]) and single_column(config),
-        apis=tuple(api for api in calls_of("conv_transpose2d", "conv_transpose3d") if not api.endswith(" backward")),
+        apis=forward_calls("conv_transpose2d", "conv_transpose3d"),
     ),
     KnownDefect(
         name="onednn_bf16_subnormals_flushed",
@@ -509,7 +505,7 @@ KNOWN_DEFECTS = (
         where=(OneDNNKernel(r"^(conv:any\+)?jit_bf16:", passes=("forward", "backward_weights")),),
         effect=CRASHES,  # a hang or an abort can strike anywhere in the region: it runs in a child process
         applies=lambda config, dtype, operands: dtype == "bfloat16" and kernel_exceeds_3d_input(config),
-        apis=tuple(api for api in EVERY_OP if api.endswith(" backward")),
+        apis=backward_calls(*OPS),
     ),
     KnownDefect(
         name="onednn_jit_bf16_backward_weights_3d_strided_depth_padding",
